@@ -1,0 +1,222 @@
+package mvcc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/cairn-kv/cairn/internal/storage"
+)
+
+// compactionChunk bounds the keys handled per engine batch, so a large
+// compaction never holds a huge batch or blocks the applier for long.
+const compactionChunk = 1000
+
+// compactor removes the versions a compaction made obsolete, in the
+// background. It walks the change log between the last finished compaction
+// and the scheduled one: only keys changed in that window can have versions
+// to remove.
+type compactor struct {
+	s       *Store
+	trigger chan struct{}
+	done    chan struct{}
+	cancel  context.CancelFunc
+
+	mu struct {
+		sync.Mutex
+		finished  int64
+		scheduled int64
+		advanced  chan struct{} // closed whenever finished advances
+	}
+}
+
+func (c *compactor) init(s *Store, finished, scheduled int64) {
+	c.s = s
+	c.trigger = make(chan struct{}, 1)
+	c.mu.finished, c.mu.scheduled = finished, scheduled
+	c.mu.advanced = make(chan struct{})
+	if scheduled > finished {
+		c.trigger <- struct{}{}
+	}
+}
+
+func (c *compactor) start(ctx context.Context) {
+	ctx, c.cancel = context.WithCancel(ctx)
+	c.done = make(chan struct{})
+	go c.loop(ctx)
+}
+
+func (c *compactor) stop() {
+	if c.cancel == nil {
+		return
+	}
+	c.cancel()
+	<-c.done
+}
+
+// schedule asks for versions below rev to be removed.
+func (c *compactor) schedule(rev int64) {
+	c.mu.Lock()
+	if rev > c.mu.scheduled {
+		c.mu.scheduled = rev
+	}
+	c.mu.Unlock()
+	select {
+	case c.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// WaitCompacted blocks until the versions below rev are physically gone.
+func (s *Store) WaitCompacted(ctx context.Context, rev int64) error {
+	c := &s.compactor
+	for {
+		c.mu.Lock()
+		fin, ch := c.mu.finished, c.mu.advanced
+		c.mu.Unlock()
+		if fin >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *compactor) loop(ctx context.Context) {
+	defer close(c.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.trigger:
+		}
+		c.mu.Lock()
+		from, to := c.mu.finished, c.mu.scheduled
+		c.mu.Unlock()
+		if to <= from {
+			continue
+		}
+		if err := c.run(ctx, from, to); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// The engine failed under us; retrying would fail the same way.
+			panic(fmt.Sprintf("mvcc: compaction to %d failed: %v", to, err))
+		}
+		c.mu.Lock()
+		c.mu.finished = to
+		close(c.mu.advanced)
+		c.mu.advanced = make(chan struct{})
+		c.mu.Unlock()
+		c.s.lg.Info("finished scheduled compaction", "compact-revision", to)
+	}
+}
+
+// run removes obsolete versions for every key changed in (from, to].
+func (c *compactor) run(ctx context.Context, from, to int64) error {
+	db := c.s.db
+	next := revLogStart(from + 1)
+	end := revLogStart(to + 1)
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		resume, err := c.compactChunk(next, end, to)
+		if err != nil {
+			return err
+		}
+		if resume == nil {
+			break
+		}
+		next = resume
+	}
+	b := db.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(revLogStart(0), end, nil); err != nil {
+		return err
+	}
+	if err := b.Set(storage.KeyFinishedCompact, storage.PutUint64(uint64(to)), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// compactChunk handles up to compactionChunk distinct keys from the change
+// log starting at start; it returns where to resume, or nil when done.
+func (c *compactor) compactChunk(start, end []byte, to int64) ([]byte, error) {
+	db := c.s.db
+	logIt, err := db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+	if err != nil {
+		return nil, err
+	}
+	defer logIt.Close()
+	verIt, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{storage.PrefixKV}, UpperBound: kvSpaceEnd})
+	if err != nil {
+		return nil, err
+	}
+	defer verIt.Close()
+	b := db.NewBatch()
+	defer b.Close()
+	seen := make(map[string]struct{}, compactionChunk)
+	var resume []byte
+	for logIt.First(); logIt.Valid(); logIt.Next() {
+		if len(seen) >= compactionChunk {
+			resume = append([]byte(nil), logIt.Key()...)
+			break
+		}
+		key, _, err := decodeChange(logIt.Value())
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := seen[string(key)]; ok {
+			continue
+		}
+		seen[string(key)] = struct{}{}
+		if err := compactKey(verIt, b, key, to); err != nil {
+			return nil, err
+		}
+	}
+	if err := logIt.Error(); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return nil, err
+	}
+	return resume, nil
+}
+
+// compactKey deletes every version of key older than its newest version at
+// or below rev, and that version too if it is a tombstone.
+func compactKey(it *pebble.Iterator, b *pebble.Batch, key []byte, rev int64) error {
+	prefix := versionPrefix(nil, key)
+	first := true
+	for valid := it.SeekGE(versionKey(nil, key, rev)); valid; valid = it.Next() {
+		p, _, err := splitVersionKey(it.Key())
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(p, prefix) {
+			break
+		}
+		if first {
+			first = false
+			var rec record
+			if err := decodeRecord(it.Value(), &rec); err != nil {
+				return err
+			}
+			if !rec.tombstone {
+				continue // the version a read at rev needs
+			}
+		}
+		if err := b.Delete(it.Key(), nil); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

@@ -1,0 +1,231 @@
+package mvcc
+
+import (
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
+	"github.com/cairn-kv/cairn/internal/storage"
+)
+
+// Batch collects the writes of consecutive raft entries in one indexed
+// engine batch. Only the applier goroutine uses it: NewBatch, any number of
+// Txn/Compact calls, Finish, the engine commit, then Store.Publish.
+type Batch struct {
+	s       *Store
+	b       *pebble.Batch
+	rev     int64 // current revision including this batch's transactions
+	compact int64 // compaction accepted in this batch, 0 if none
+	events  []revEvents
+	buf     []byte
+}
+
+type revEvents struct {
+	rev    int64
+	events []*mvccpb.Event
+}
+
+// NewBatch starts a batch over b, which must be an indexed batch so that
+// transactions read their own and earlier entries' writes.
+func (s *Store) NewBatch(b *pebble.Batch) *Batch {
+	return &Batch{s: s, b: b, rev: s.currentRev.Load()}
+}
+
+// Rev is the current revision as of the writes in the batch so far.
+func (wb *Batch) Rev() int64 { return wb.rev }
+
+func (wb *Batch) compactRev() int64 {
+	if wb.compact > 0 {
+		return wb.compact
+	}
+	return wb.s.compactRev.Load()
+}
+
+// Compact accepts a compaction at rev: reads below rev fail from the moment
+// the batch is published; old versions are removed in the background.
+func (wb *Batch) Compact(rev int64) error {
+	if rev <= wb.compactRev() {
+		return ErrCompacted
+	}
+	if rev > wb.rev {
+		return ErrFutureRev
+	}
+	wb.compact = rev
+	return wb.b.Set(storage.KeyScheduledCompact, storage.PutUint64(uint64(rev)), nil)
+}
+
+// Finish records the batch's revision; call it once, before the commit.
+func (wb *Batch) Finish() error {
+	if wb.rev == wb.s.currentRev.Load() {
+		return nil
+	}
+	return wb.b.Set(storage.KeyCurrentRev, storage.PutUint64(uint64(wb.rev)), nil)
+}
+
+// Publish makes a committed batch visible to readers and observers.
+func (s *Store) Publish(wb *Batch) {
+	s.currentRev.Store(wb.rev)
+	if s.observer != nil {
+		for _, re := range wb.events {
+			s.observer.OnRevision(re.rev, re.events)
+		}
+	}
+	if wb.compact > 0 {
+		s.compactRev.Store(wb.compact)
+		s.compactor.schedule(wb.compact)
+	}
+}
+
+// Txn begins a write transaction at the batch's next revision.
+func (wb *Batch) Txn() *WriteTxn {
+	return &WriteTxn{wb: wb, begin: wb.rev}
+}
+
+// WriteTxn is one write transaction: every change in it shares one main
+// revision. Reads inside it see its earlier writes.
+type WriteTxn struct {
+	wb      *Batch
+	begin   int64
+	changes int64
+	events  []*mvccpb.Event
+}
+
+// Rev is the transaction's current revision: the begin revision, plus one
+// once it changed something.
+func (wt *WriteTxn) Rev() int64 {
+	if wt.changes > 0 {
+		return wt.begin + 1
+	}
+	return wt.begin
+}
+
+// End closes the transaction and returns its revision.
+func (wt *WriteTxn) End() int64 {
+	rev := wt.Rev()
+	wt.wb.rev = rev
+	if len(wt.events) > 0 {
+		wt.wb.events = append(wt.wb.events, revEvents{rev: rev, events: wt.events})
+	}
+	return rev
+}
+
+func (wt *WriteTxn) view() *readView {
+	return &readView{r: wt.wb.b, curRev: wt.Rev(), compactRev: wt.wb.compactRev}
+}
+
+// Range reads inside the transaction.
+func (wt *WriteTxn) Range(req *pb.RangeRequest) (*pb.RangeResponse, error) {
+	return wt.view().rangeRequest(req)
+}
+
+// latest returns key's newest live version (including this transaction's
+// writes), or nil.
+func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
+	s, err := newScanner(wt.wb.b, key, nil, math.MaxInt64)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer s.close()
+	ok, err := s.next()
+	if err != nil || !ok {
+		return nil, 0, err
+	}
+	rec := s.rec
+	rec.value = append([]byte(nil), rec.value...)
+	return &rec, s.mod, nil
+}
+
+// checkPut reports the error a put would fail with, without writing.
+func (wt *WriteTxn) checkPut(req *pb.PutRequest) error {
+	prev, _, err := wt.latest(req.Key)
+	if err != nil {
+		return err
+	}
+	return wt.validatePut(req, prev)
+}
+
+func (wt *WriteTxn) validatePut(req *pb.PutRequest, prev *record) error {
+	if (req.IgnoreValue || req.IgnoreLease) && prev == nil {
+		return ErrKeyNotFound
+	}
+	if req.Lease != 0 && !wt.wb.s.leases.LeaseExists(req.Lease) {
+		return ErrLeaseNotFound
+	}
+	return nil
+}
+
+// Put writes key with etcd's put semantics.
+func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
+	prev, prevMod, err := wt.latest(req.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := wt.validatePut(req, prev); err != nil {
+		return nil, err
+	}
+	rev := wt.begin + 1
+	rec := record{sub: wt.changes, create: rev, version: 1, lease: req.Lease, value: req.Value}
+	if prev != nil {
+		rec.create, rec.version = prev.create, prev.version+1
+		if req.IgnoreValue {
+			rec.value = prev.value
+		}
+		if req.IgnoreLease {
+			rec.lease = prev.lease
+		}
+	}
+	if err := wt.write(req.Key, &rec); err != nil {
+		return nil, err
+	}
+	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}}
+	if req.PrevKv && prev != nil {
+		resp.PrevKv = prev.keyValue(req.Key, prevMod, true)
+	}
+	if wt.wb.s.observer != nil {
+		kv := rec.keyValue(req.Key, rev, true)
+		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.PUT, Kv: kv})
+	}
+	return resp, nil
+}
+
+// DeleteRange deletes every live key in [key, range_end).
+func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv)
+	if err != nil {
+		return nil, err
+	}
+	rev := wt.begin + 1
+	for _, kv := range rr.kvs {
+		if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
+			return nil, err
+		}
+		if wt.wb.s.observer != nil {
+			tomb := &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
+			wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb})
+		}
+	}
+	resp := &pb.DeleteRangeResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}, Deleted: int64(len(rr.kvs))}
+	if req.PrevKv {
+		resp.PrevKvs = rr.kvs
+	}
+	return resp, nil
+}
+
+// write adds one change: the version entry and its change-log entry.
+func (wt *WriteTxn) write(key []byte, rec *record) error {
+	rev := Revision{Main: wt.begin + 1, Sub: wt.changes}
+	buf := versionKey(wt.wb.buf[:0], key, rev.Main)
+	klen := len(buf)
+	buf = appendRecord(buf, rec)
+	if err := wt.wb.b.Set(buf[:klen], buf[klen:], nil); err != nil {
+		return err
+	}
+	wt.wb.buf = appendChange(buf[:0], key, rec.tombstone)
+	if err := wt.wb.b.Set(revLogKey(rev), wt.wb.buf, nil); err != nil {
+		return err
+	}
+	wt.changes++
+	return nil
+}

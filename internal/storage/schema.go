@@ -1,0 +1,88 @@
+package storage
+
+import "encoding/binary"
+
+// Key prefixes. Each concern lives under its own first byte so that scans
+// never cross concerns and Pebble keeps them in separate key ranges.
+const (
+	// PrefixMeta holds single-valued metadata keys (see the Key* names).
+	PrefixMeta byte = 'M'
+	// PrefixRaftLog holds raft entries: PrefixRaftLog + 8-byte big-endian index.
+	PrefixRaftLog byte = 'L'
+	// PrefixKV holds MVCC versions: PrefixKV + escaped user key + inverted
+	// 8-byte main revision (newest first). See package mvcc.
+	PrefixKV byte = 'k'
+	// PrefixRevLog holds the revision-ordered change log used for watch
+	// catch-up and compaction: PrefixRevLog + main + sub (big-endian).
+	PrefixRevLog byte = 'e'
+	// PrefixMember holds cluster members: PrefixMember + 8-byte member ID.
+	PrefixMember byte = 'n'
+	// PrefixRemovedMember holds IDs of removed members.
+	PrefixRemovedMember byte = 'N'
+)
+
+// Metadata keys.
+var (
+	// KeyHardState is the raft HardState (term, vote, commit), synced with
+	// every log append.
+	KeyHardState = metaKey("raft_hard_state")
+	// KeyRaftSnapshot is the metadata of the last raft log truncation point
+	// (index, term, conf state): entries at or below it are gone.
+	KeyRaftSnapshot = metaKey("raft_snapshot")
+	// KeyApplied is the applied raft index and term, written in the same batch
+	// as the state the entries produced.
+	KeyApplied = metaKey("applied_index")
+	// KeyConfState is the raft ConfState as of the applied index.
+	KeyConfState = metaKey("conf_state")
+	// KeyCurrentRev is the MVCC store's current main revision.
+	KeyCurrentRev = metaKey("mvcc_current_rev")
+	// KeyScheduledCompact is the revision of the last accepted compaction.
+	KeyScheduledCompact = metaKey("mvcc_scheduled_compact")
+	// KeyFinishedCompact is the revision up to which old versions are gone.
+	KeyFinishedCompact = metaKey("mvcc_finished_compact")
+	// KeyLocalMember is this member's ID, fixed when the data dir is created.
+	KeyLocalMember = metaKey("local_member_id")
+	// KeyClusterID is the cluster's ID, fixed when the data dir is created.
+	KeyClusterID = metaKey("cluster_id")
+	// KeyClusterVersion is the cluster version string agreed through raft.
+	KeyClusterVersion = metaKey("cluster_version")
+)
+
+func metaKey(name string) []byte { return append([]byte{PrefixMeta}, name...) }
+
+// RaftLogKey is the key of the raft entry at index.
+func RaftLogKey(index uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = PrefixRaftLog
+	binary.BigEndian.PutUint64(k[1:], index)
+	return k
+}
+
+// RaftLogIndex decodes the index from a RaftLogKey.
+func RaftLogIndex(key []byte) uint64 { return binary.BigEndian.Uint64(key[1:]) }
+
+// MemberKey is the key of the member with the given ID.
+func MemberKey(id uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = PrefixMember
+	binary.BigEndian.PutUint64(k[1:], id)
+	return k
+}
+
+// RemovedMemberKey marks a member ID as removed for good.
+func RemovedMemberKey(id uint64) []byte {
+	k := MemberKey(id)
+	k[0] = PrefixRemovedMember
+	return k
+}
+
+// PrefixEnd returns the smallest key greater than every key starting with
+// the one-byte prefix p.
+func PrefixEnd(p byte) []byte { return []byte{p + 1} }
+
+// PutUint64 encodes v as 8 big-endian bytes.
+func PutUint64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
