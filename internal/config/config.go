@@ -1,33 +1,34 @@
-// Package config holds the server configuration: the etcd flag table, the
-// ETCD_* environment forms, the YAML config file and validation.
 package config
 
 import (
+	"log/slog"
 	"net/url"
 	"time"
 )
 
 // Config is the whole server configuration. YAML tags are etcd's flag names,
-// so existing etcd.conf.yml files load unchanged.
+// so existing etcd.conf.yml files load unchanged; the YAML encoding itself
+// goes through the flag table (see UnmarshalYAML), so the tags document the
+// mapping and a test keeps them in step with the table.
 type Config struct {
 	Name    string `yaml:"name"`
 	DataDir string `yaml:"data-dir"`
 
-	ListenClientURLs         []url.URL `yaml:"-"`
-	AdvertiseClientURLs      []url.URL `yaml:"-"`
-	ListenPeerURLs           []url.URL `yaml:"-"`
-	InitialAdvertisePeerURLs []url.URL `yaml:"-"`
+	ListenClientURLs         []url.URL `yaml:"listen-client-urls"`
+	AdvertiseClientURLs      []url.URL `yaml:"advertise-client-urls"`
+	ListenPeerURLs           []url.URL `yaml:"listen-peer-urls"`
+	InitialAdvertisePeerURLs []url.URL `yaml:"initial-advertise-peer-urls"`
 
 	// InitialCluster maps member name to its peer URLs, parsed from
 	// --initial-cluster ("name=url,name=url").
-	InitialCluster      map[string][]url.URL `yaml:"-"`
+	InitialCluster      map[string][]url.URL `yaml:"initial-cluster"`
 	InitialClusterToken string               `yaml:"initial-cluster-token"`
 	// InitialClusterState is "new" or "existing".
 	InitialClusterState string `yaml:"initial-cluster-state"`
 
 	SnapshotCount     uint64        `yaml:"snapshot-count"`
-	HeartbeatInterval time.Duration `yaml:"-"` // flag in milliseconds
-	ElectionTimeout   time.Duration `yaml:"-"` // flag in milliseconds
+	HeartbeatInterval time.Duration `yaml:"heartbeat-interval"` // flag in milliseconds
+	ElectionTimeout   time.Duration `yaml:"election-timeout"`   // flag in milliseconds
 
 	QuotaBackendBytes int64 `yaml:"quota-backend-bytes"`
 	MaxRequestBytes   uint  `yaml:"max-request-bytes"`
@@ -37,4 +38,93 @@ type Config struct {
 	Logger     string   `yaml:"logger"`
 	LogFormat  string   `yaml:"log-format"`
 	LogOutputs []string `yaml:"log-outputs"`
+
+	// ConfigFile is the YAML file the configuration was read from
+	// (--config-file or ETCD_CONFIG_FILE), empty when none was given.
+	ConfigFile string `yaml:"-"`
+	// ShowVersion and ShowHelp record --version and --help (-h); the
+	// caller prints and exits instead of serving.
+	ShowVersion bool `yaml:"-"`
+	ShowHelp    bool `yaml:"-"`
+	// Warnings are non-fatal findings of Load (unrecognised ETCD_*
+	// variables, defaulted values) for the caller to log once a logger
+	// exists. Load cannot log: the logger is built from this Config.
+	Warnings []Warning `yaml:"-"`
+
+	// explicit holds the names of flags set on the command line or through
+	// the environment (not by a config file); Validate uses it for checks
+	// that etcd applies only to explicitly given flags.
+	explicit map[string]bool
+}
+
+// Warning is a non-fatal finding of Load, shaped for structured logging:
+// lg.LogAttrs(ctx, slog.LevelWarn, w.Msg, w.Attrs...).
+type Warning struct {
+	Msg   string
+	Attrs []slog.Attr
+}
+
+// Member URL and cluster defaults, as etcd has them.
+const (
+	DefaultName                = "default"
+	DefaultListenClientURLs    = "http://localhost:2379"
+	DefaultAdvertiseClientURLs = "http://localhost:2379"
+	DefaultListenPeerURLs      = "http://localhost:2380"
+	DefaultInitialAdvertiseURL = "http://localhost:2380"
+	DefaultInitialCluster      = DefaultName + "=" + DefaultInitialAdvertiseURL
+	DefaultInitialClusterToken = "etcd-cluster"
+	DefaultMaxRequestBytes     = 1572864
+	DefaultMaxTxnOps           = 128
+	DefaultSnapshotCount       = 10000
+	DefaultHeartbeatInterval   = 100 * time.Millisecond
+	DefaultElectionTimeout     = 1000 * time.Millisecond
+
+	// ClusterStateNew and ClusterStateExisting are the values of
+	// --initial-cluster-state.
+	ClusterStateNew      = "new"
+	ClusterStateExisting = "existing"
+)
+
+// Default returns the configuration etcd runs with when given no flags:
+// member "default" in "default.etcd", serving clients on localhost:2379 and
+// peers on localhost:2380.
+func Default() *Config {
+	c := defaults()
+	derive(c)
+	return c
+}
+
+// defaults fills a Config from the flag table's defaults, before the
+// derivations that depend on other values (data dir, initial cluster).
+func defaults() *Config {
+	c := &Config{}
+	for _, f := range flagTable {
+		v := f.bind(c)
+		if v == nil {
+			continue
+		}
+		if err := v.set(f.def); err != nil {
+			panic("config: bad default for --" + f.name + ": " + err.Error())
+		}
+	}
+	return c
+}
+
+// derive computes the values etcd derives from others when they were left
+// at their defaults: an empty data dir becomes "<name>.etcd", and the
+// initial cluster, while it still holds its default value, becomes this
+// member alone when the member is not named "default".
+func derive(c *Config) {
+	if c.DataDir == "" {
+		c.DataDir = c.Name + ".etcd"
+	}
+	if c.Name != DefaultName && FormatInitialCluster(c.InitialCluster) == DefaultInitialCluster {
+		ic := make(map[string][]url.URL, 1)
+		ic[c.Name] = append([]url.URL(nil), c.InitialAdvertisePeerURLs...)
+		c.InitialCluster = ic
+	}
+}
+
+func (c *Config) warn(msg string, attrs ...slog.Attr) {
+	c.Warnings = append(c.Warnings, Warning{Msg: msg, Attrs: attrs})
 }

@@ -1,0 +1,311 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// flagSpec declares one etcd flag: its name, default (in flag syntax), help
+// text and the Config field it fills. Each flag is declared here once; the
+// command line, the environment, the config file, the help text and the
+// defaults are all driven from this table.
+type flagSpec struct {
+	name  string
+	def   string // default, in the syntax the flag accepts
+	shown string // default as help shows it, when it differs from def
+	group string // help section
+	usage string
+	// bind returns the flag's value bound to its field in c.
+	bind func(c *Config) value
+	// cmdOnly flags (--config-file, --version, --help) steer Load itself;
+	// they have no ETCD_* form (except ETCD_CONFIG_FILE, read by Load) and
+	// no config-file key.
+	cmdOnly bool
+}
+
+const (
+	groupMember     = "Member"
+	groupClustering = "Clustering"
+	groupLogging    = "Logging"
+	groupCommand    = "Command"
+)
+
+// flagTable lists every flag Cairn's etcd accepts, in help order.
+var flagTable = []flagSpec{
+	{name: "name", def: DefaultName, group: groupMember,
+		usage: "Human-readable name of this member; must be unique within the cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.Name} }},
+	{name: "data-dir", def: "", shown: "${name}.etcd", group: groupMember,
+		usage: "Directory holding this member's data.",
+		bind:  func(c *Config) value { return &stringValue{&c.DataDir} }},
+	{name: "snapshot-count", def: "10000", group: groupMember,
+		usage: "Number of committed entries after which the raft log is snapshotted and truncated.",
+		bind:  func(c *Config) value { return &uint64Value{&c.SnapshotCount} }},
+	{name: "heartbeat-interval", def: "100", group: groupMember,
+		usage: "Leader heartbeat interval, in milliseconds.",
+		bind:  func(c *Config) value { return &millisValue{&c.HeartbeatInterval} }},
+	{name: "election-timeout", def: "1000", group: groupMember,
+		usage: "Time in milliseconds a follower waits without hearing from a leader before it campaigns; at least 5x the heartbeat interval.",
+		bind:  func(c *Config) value { return &millisValue{&c.ElectionTimeout} }},
+	{name: "listen-peer-urls", def: DefaultListenPeerURLs, group: groupMember,
+		usage: "Comma-separated URLs to listen on for traffic from other members.",
+		bind:  func(c *Config) value { return &urlsValue{&c.ListenPeerURLs} }},
+	{name: "listen-client-urls", def: DefaultListenClientURLs, group: groupMember,
+		usage: "Comma-separated URLs to listen on for client gRPC and HTTP traffic.",
+		bind:  func(c *Config) value { return &urlsValue{&c.ListenClientURLs} }},
+	{name: "quota-backend-bytes", def: "0", group: groupMember,
+		usage: "Size in bytes at which the backend raises the NOSPACE alarm and refuses writes; 0 means the 2 GiB default.",
+		bind:  func(c *Config) value { return &int64Value{&c.QuotaBackendBytes} }},
+	{name: "max-txn-ops", def: "128", group: groupMember,
+		usage: "Largest number of operations allowed in one transaction.",
+		bind:  func(c *Config) value { return &uintValue{&c.MaxTxnOps} }},
+	{name: "max-request-bytes", def: "1572864", group: groupMember,
+		usage: "Largest client request, in bytes, the server accepts.",
+		bind:  func(c *Config) value { return &uintValue{&c.MaxRequestBytes} }},
+
+	{name: "initial-advertise-peer-urls", def: DefaultInitialAdvertiseURL, group: groupClustering,
+		usage: "Comma-separated peer URLs of this member, as other members should reach it.",
+		bind:  func(c *Config) value { return &urlsValue{&c.InitialAdvertisePeerURLs} }},
+	{name: "initial-cluster", def: DefaultInitialCluster, group: groupClustering,
+		usage: "Members of the cluster at bootstrap, as name=peer-url pairs separated by commas (a name may repeat for several URLs).",
+		bind:  func(c *Config) value { return &clusterValue{&c.InitialCluster} }},
+	{name: "initial-cluster-state", def: ClusterStateNew, group: groupClustering,
+		usage: "'new' to bootstrap a new cluster, 'existing' to join a running one. Ignored once the member has data.",
+		bind: func(c *Config) value {
+			return &enumValue{p: &c.InitialClusterState, allowed: []string{ClusterStateNew, ClusterStateExisting}}
+		}},
+	{name: "initial-cluster-token", def: DefaultInitialClusterToken, group: groupClustering,
+		usage: "Token mixed into the cluster and member IDs at bootstrap, so that separate clusters with the same members stay apart.",
+		bind:  func(c *Config) value { return &stringValue{&c.InitialClusterToken} }},
+	{name: "advertise-client-urls", def: DefaultAdvertiseClientURLs, group: groupClustering,
+		usage: "Comma-separated client URLs of this member, as clients should reach it. Required when --listen-client-urls is given.",
+		bind:  func(c *Config) value { return &urlsValue{&c.AdvertiseClientURLs} }},
+
+	{name: "logger", def: "zap", group: groupLogging,
+		usage: "Logger implementation; only 'zap' (structured logging) is accepted, for compatibility.",
+		bind:  func(c *Config) value { return &stringValue{&c.Logger} }},
+	{name: "log-outputs", def: "default", group: groupLogging,
+		usage: "Comma-separated log destinations: 'default' or 'stderr' (standard error), 'stdout', or file paths.",
+		bind:  func(c *Config) value { return &listValue{&c.LogOutputs} }},
+	{name: "log-level", def: "info", group: groupLogging,
+		usage: "Lowest level logged: debug, info, warn, error, panic or fatal.",
+		bind:  func(c *Config) value { return &stringValue{&c.LogLevel} }},
+	{name: "log-format", def: "json", group: groupLogging,
+		usage: "Log line format: json (one object per line) or console (human-readable).",
+		bind:  func(c *Config) value { return &stringValue{&c.LogFormat} }},
+
+	{name: "config-file", def: "", group: groupCommand, cmdOnly: true,
+		usage: "YAML configuration file. When given, all other flags and ETCD_* variables are ignored.",
+		bind:  func(c *Config) value { return &stringValue{&c.ConfigFile} }},
+	{name: "version", def: "false", group: groupCommand, cmdOnly: true,
+		usage: "Print the version and exit.",
+		bind:  func(c *Config) value { return &boolValue{&c.ShowVersion} }},
+	{name: "help", def: "false", group: groupCommand, cmdOnly: true,
+		usage: "Print this help and exit (also -h).",
+		bind:  func(c *Config) value { return &boolValue{&c.ShowHelp} }},
+}
+
+// flagAliases maps short spellings to table names.
+var flagAliases = map[string]string{"h": "help"}
+
+// lookupFlag finds a flag by the name used on the command line.
+func lookupFlag(name string) *flagSpec {
+	if n, ok := flagAliases[name]; ok {
+		name = n
+	}
+	for i := range flagTable {
+		if flagTable[i].name == name {
+			return &flagTable[i]
+		}
+	}
+	return nil
+}
+
+// envName is the environment variable for a flag: ETCD_ and the name in
+// upper case with dashes as underscores.
+func envName(flag string) string {
+	return "ETCD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// value is one flag bound to its Config field.
+type value interface {
+	// set parses s in flag syntax and stores it.
+	set(s string) error
+	// String formats the stored value in flag syntax, so that
+	// set(String()) restores it.
+	String() string
+}
+
+// listSetter is implemented by values that also accept a YAML sequence.
+type listSetter interface {
+	setList(items []string) error
+}
+
+// boolFlag marks values that need no argument on the command line.
+type boolFlag interface{ isBool() }
+
+// yamlValuer gives the value to write in a YAML config file, when the flag
+// string would be the wrong YAML type.
+type yamlValuer interface{ yamlValue() any }
+
+// The errors Go's flag package uses for unparsable numbers; etcd reports
+// them in these words.
+var (
+	errParse = errors.New("parse error")
+	errRange = errors.New("value out of range")
+)
+
+func numError(err error) error {
+	if errors.Is(err, strconv.ErrRange) {
+		return errRange
+	}
+	return errParse
+}
+
+type stringValue struct{ p *string }
+
+func (v *stringValue) set(s string) error { *v.p = s; return nil }
+func (v *stringValue) String() string     { return *v.p }
+
+// enumValue is a string restricted to a fixed set, checked as it is parsed.
+type enumValue struct {
+	p       *string
+	allowed []string
+}
+
+func (v *enumValue) set(s string) error {
+	if !slices.Contains(v.allowed, s) {
+		return fmt.Errorf("valid values are %s", strings.Join(v.allowed, ", "))
+	}
+	*v.p = s
+	return nil
+}
+func (v *enumValue) String() string { return *v.p }
+
+type boolValue struct{ p *bool }
+
+func (v *boolValue) set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errParse
+	}
+	*v.p = b
+	return nil
+}
+func (v *boolValue) String() string { return strconv.FormatBool(*v.p) }
+func (v *boolValue) isBool()        {}
+func (v *boolValue) yamlValue() any { return *v.p }
+
+type uint64Value struct{ p *uint64 }
+
+func (v *uint64Value) set(s string) error {
+	n, err := strconv.ParseUint(s, 0, 64)
+	if err != nil {
+		return numError(err)
+	}
+	*v.p = n
+	return nil
+}
+func (v *uint64Value) String() string { return strconv.FormatUint(*v.p, 10) }
+func (v *uint64Value) yamlValue() any { return *v.p }
+
+type uintValue struct{ p *uint }
+
+func (v *uintValue) set(s string) error {
+	n, err := strconv.ParseUint(s, 0, strconv.IntSize)
+	if err != nil {
+		return numError(err)
+	}
+	*v.p = uint(n)
+	return nil
+}
+func (v *uintValue) String() string { return strconv.FormatUint(uint64(*v.p), 10) }
+func (v *uintValue) yamlValue() any { return uint64(*v.p) }
+
+type int64Value struct{ p *int64 }
+
+func (v *int64Value) set(s string) error {
+	n, err := strconv.ParseInt(s, 0, 64)
+	if err != nil {
+		return numError(err)
+	}
+	*v.p = n
+	return nil
+}
+func (v *int64Value) String() string { return strconv.FormatInt(*v.p, 10) }
+func (v *int64Value) yamlValue() any { return *v.p }
+
+// millisValue is a duration given as a whole number of milliseconds, the
+// unit of etcd's --heartbeat-interval and --election-timeout, both on the
+// command line and in the config file.
+type millisValue struct{ p *time.Duration }
+
+// maxMillis keeps n*time.Millisecond from overflowing.
+const maxMillis = uint64(1<<63-1) / uint64(time.Millisecond)
+
+func (v *millisValue) set(s string) error {
+	n, err := strconv.ParseUint(s, 0, 64)
+	if err != nil {
+		return numError(err)
+	}
+	if n > maxMillis {
+		return errRange
+	}
+	*v.p = time.Duration(n) * time.Millisecond
+	return nil
+}
+func (v *millisValue) String() string {
+	return strconv.FormatInt(int64(*v.p/time.Millisecond), 10)
+}
+func (v *millisValue) yamlValue() any { return int64(*v.p / time.Millisecond) }
+
+// urlsValue is a comma-separated list of URLs, stored sorted as etcd does.
+type urlsValue struct{ p *[]url.URL }
+
+func (v *urlsValue) set(s string) error {
+	us, err := ParseURLs(s)
+	if err != nil {
+		return err
+	}
+	*v.p = us
+	return nil
+}
+func (v *urlsValue) setList(items []string) error { return v.set(strings.Join(items, ",")) }
+func (v *urlsValue) String() string               { return FormatURLs(*v.p) }
+
+// clusterValue is --initial-cluster.
+type clusterValue struct{ p *map[string][]url.URL }
+
+func (v *clusterValue) set(s string) error {
+	m, err := ParseInitialCluster(s)
+	if err != nil {
+		return err
+	}
+	*v.p = m
+	return nil
+}
+func (v *clusterValue) setList(items []string) error { return v.set(strings.Join(items, ",")) }
+func (v *clusterValue) String() string               { return FormatInitialCluster(*v.p) }
+
+// listValue is a comma-separated list of strings, stored sorted and without
+// duplicates (etcd's --log-outputs behaves so).
+type listValue struct{ p *[]string }
+
+func (v *listValue) set(s string) error { return v.setList(strings.Split(s, ",")) }
+func (v *listValue) setList(items []string) error {
+	out := slices.Clone(items)
+	slices.Sort(out)
+	*v.p = slices.Compact(out)
+	return nil
+}
+
+// String joins the list with commas. A list whose items contain commas (a
+// file path, say) does not survive set(String()); the config file's YAML
+// list form keeps such items intact.
+func (v *listValue) String() string { return strings.Join(*v.p, ",") }
+func (v *listValue) yamlValue() any { return slices.Clone(*v.p) }

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// LogLevels are the values --log-level accepts, lowest first.
+var LogLevels = []string{"debug", "info", "warn", "error", "panic", "fatal"}
+
+// LogFormats are the values --log-format accepts.
+var LogFormats = []string{"json", "console"}
+
+// maxElectionTimeout is etcd's ceiling for --election-timeout.
+const maxElectionTimeout = 50 * time.Second
+
+// Validate checks the configuration as a whole and returns every problem at
+// once (errors.Join), one line each, or nil. Messages follow etcd's where
+// etcd has one. It checks the member name and URLs, --initial-cluster against this
+// member, the cluster state, the raft timeouts, the logging settings, and
+// that the data directory exists or can be created, and is writable; a
+// directory created for that check is removed again, so Validate leaves the
+// filesystem as it found it.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	if err := checkMemberName(c.Name); err != nil {
+		add(fmt.Errorf("invalid value %q for --name: %w", c.Name, err))
+	}
+	if c.DataDir == "" {
+		add(errors.New("--data-dir must not be empty"))
+	} else if err := checkDataDir(c.DataDir); err != nil {
+		add(fmt.Errorf("cannot access data directory: %w", err))
+	}
+
+	for _, l := range []struct {
+		flag string
+		urls []url.URL
+	}{
+		{"listen-peer-urls", c.ListenPeerURLs},
+		{"listen-client-urls", c.ListenClientURLs},
+		{"initial-advertise-peer-urls", c.InitialAdvertisePeerURLs},
+		{"advertise-client-urls", c.AdvertiseClientURLs},
+	} {
+		for _, u := range l.urls {
+			add(checkURLFlag(l.flag, u))
+		}
+	}
+	if c.explicit["listen-client-urls"] && !c.explicit["advertise-client-urls"] {
+		add(errors.New("--advertise-client-urls is required when --listen-client-urls is set explicitly"))
+	}
+	for _, u := range c.AdvertiseClientURLs {
+		// Clients dial these: a unix socket URL must still look like
+		// host:port so that client libraries can parse it.
+		if u.Scheme == "unix" || u.Scheme == "unixs" {
+			if _, _, err := net.SplitHostPort(u.Host); err != nil {
+				add(fmt.Errorf("--advertise-client-urls %q must be \"host:port\" (%v)", u.String(), err))
+			}
+		}
+	}
+
+	errs = append(errs, c.checkInitialCluster()...)
+	if c.InitialClusterState != ClusterStateNew && c.InitialClusterState != ClusterStateExisting {
+		add(fmt.Errorf("invalid value %q for --initial-cluster-state: valid values are %s, %s",
+			c.InitialClusterState, ClusterStateNew, ClusterStateExisting))
+	}
+
+	errs = append(errs, c.checkTimeouts()...)
+	errs = append(errs, c.checkLogging()...)
+	return errors.Join(errs...)
+}
+
+func checkURLFlag(flag string, u url.URL) error {
+	if err := checkURL(&u, u.String()); err != nil {
+		return fmt.Errorf("invalid value %q for --%s: %w", u.String(), flag, err)
+	}
+	return nil
+}
+
+// checkTimeouts applies etcd's limits on the raft timing flags: both
+// positive, an election timeout of at least five heartbeats (fewer and
+// followers campaign on ordinary jitter) and at most 50 s.
+func (c *Config) checkTimeouts() []error {
+	var errs []error
+	hb, el := c.HeartbeatInterval.Milliseconds(), c.ElectionTimeout.Milliseconds()
+	if c.HeartbeatInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--heartbeat-interval must be >0 (set to %dms)", hb))
+	}
+	if c.ElectionTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--election-timeout must be >0 (set to %dms)", el))
+	}
+	if c.HeartbeatInterval > 0 && c.ElectionTimeout > 0 && 5*c.HeartbeatInterval > c.ElectionTimeout {
+		errs = append(errs, fmt.Errorf("--election-timeout[%dms] should be at least as 5 times as --heartbeat-interval[%dms]", el, hb))
+	}
+	if c.ElectionTimeout > maxElectionTimeout {
+		errs = append(errs, fmt.Errorf("--election-timeout[%dms] is too long, and should be set less than %dms",
+			el, maxElectionTimeout.Milliseconds()))
+	}
+	return errs
+}
+
+func (c *Config) checkLogging() []error {
+	var errs []error
+	switch c.Logger {
+	case "zap":
+	case "capnslog":
+		errs = append(errs, errors.New("--logger=capnslog is removed in v3.5"))
+	default:
+		errs = append(errs, fmt.Errorf("unknown logger option %q", c.Logger))
+	}
+	if !slices.Contains(LogLevels, c.LogLevel) {
+		errs = append(errs, fmt.Errorf("unknown log level: %s, supported values %s", c.LogLevel, strings.Join(LogLevels, ", ")))
+	}
+	if !slices.Contains(LogFormats, c.LogFormat) {
+		errs = append(errs, fmt.Errorf("unknown log format: %s, supported values %s", c.LogFormat, strings.Join(LogFormats, ", ")))
+	}
+	if len(c.LogOutputs) == 0 {
+		errs = append(errs, errors.New("--log-outputs must name at least one output"))
+	}
+	return errs
+}
+
+// checkDataDir reports whether dir is, or can be made, a writable
+// directory. A directory that does not exist is created to find out (so the
+// error is the one the server would meet) and then removed again, with any
+// parents created along the way.
+func checkDataDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return probeWritable(dir)
+	}
+	// Missing, or unreachable: creating it gives the error the server
+	// would meet ("mkdir x: not a directory", "... permission denied").
+
+	// Note the missing directories, deepest first, to remove them after.
+	var created []string
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	defer func() {
+		for _, d := range created {
+			_ = os.Remove(d) // only succeeds while empty: never removes others' files
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return probeWritable(dir)
+}
+
+// probeWritable creates and removes a file in dir. Permission bits alone
+// cannot answer the question (root, read-only mounts, ACLs).
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".cairn-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
