@@ -1,31 +1,273 @@
-// Package server wires the member together: storage, raft node, applier and
-// the client-facing listeners. It decides nothing itself.
+// Package server wires one member together: storage, the MVCC store, the
+// raft node, the applier and the client listeners. It decides nothing
+// itself: behaviour lives in the packages it wires.
 package server
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
 
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/cairn-kv/cairn/internal/apply"
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/httpapi"
+	"github.com/cairn-kv/cairn/internal/membership"
+	"github.com/cairn-kv/cairn/internal/mvcc"
+	"github.com/cairn-kv/cairn/internal/raftnode"
+	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/v3rpc"
 )
+
+// catchUpEntries is how many applied entries the raft log keeps after a
+// truncation, for followers that lag a little.
+const catchUpEntries = 5000
 
 // Server is one Cairn member.
 type Server struct {
 	cfg *config.Config
 	lg  *slog.Logger
+
+	eng      *storage.Engine
+	kv       *mvcc.Store
+	cluster  *membership.Cluster
+	logStore *raftnode.LogStore
+	node     *raftnode.Node
+	applier  *apply.Applier
+
+	memberID, clusterID uint64
+	startPeers          []raft.Peer // set only when bootstrapping a new cluster
+	ids                 *idGen
+	wait                *waitRegistry
+	applied             *appliedNotifier
+	reqTimeout          time.Duration
+
+	readMu   sync.Mutex
+	nextRead *readRound
+	readKick chan struct{}
+
+	grpc      *grpc.Server
+	health    *health.Server
+	http      *http.Server
+	listeners []net.Listener
+	clientURL []string
+
+	stopping  chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New prepares a member from cfg; it opens nothing until Start.
 func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
-	return &Server{cfg: cfg, lg: lg}, nil
+	return &Server{
+		cfg:        cfg,
+		lg:         lg,
+		wait:       newWaitRegistry(),
+		nextRead:   newReadRound(),
+		readKick:   make(chan struct{}, 1),
+		stopping:   make(chan struct{}),
+		reqTimeout: 5*time.Second + 2*cfg.ElectionTimeout,
+	}, nil
 }
 
-// Start opens storage, starts raft and serves clients. It returns once the
-// client listeners serve (and "ready to serve client requests" is logged).
+// Start opens storage, starts raft, publishes this member and serves
+// clients. It returns once the client listeners serve, after logging
+// "ready to serve client requests"; on error everything opened is closed.
 func (s *Server) Start(ctx context.Context) error {
-	return errors.New("server: not implemented yet")
+	if err := s.start(ctx); err != nil {
+		_ = s.Close()
+		return err
+	}
+	return nil
 }
 
-// Close stops serving and closes storage.
-func (s *Server) Close() error { return nil }
+func (s *Server) start(ctx context.Context) error {
+	if err := s.openStorage(); err != nil {
+		return err
+	}
+	if err := s.startRaft(); err != nil {
+		return err
+	}
+	if err := s.publish(ctx); err != nil {
+		return err
+	}
+	if err := s.serveClients(); err != nil {
+		return err
+	}
+	s.lg.Info("ready to serve client requests", "client-urls", s.clientURL)
+	return nil
+}
+
+func (s *Server) openStorage() error {
+	if err := checkForeignDataDir(s.cfg.DataDir); err != nil {
+		return err
+	}
+	eng, err := storage.Open(memberDir(s.cfg.DataDir), storage.Options{}, s.lg.With("component", "storage"))
+	if err != nil {
+		return err
+	}
+	s.eng = eng
+	id, fresh, err := loadOrBootstrap(eng.DB(), s.cfg)
+	if err != nil {
+		return err
+	}
+	s.memberID, s.clusterID = id.memberID, id.clusterID
+	s.lg = s.lg.With("member", membership.IDString(s.memberID))
+	s.ids = newIDGen(s.memberID, time.Now())
+	if s.cluster, err = membership.Load(eng.DB(), s.clusterID, s.memberID); err != nil {
+		return err
+	}
+	if s.kv, err = mvcc.New(eng, s.lg.With("component", "mvcc")); err != nil {
+		return err
+	}
+	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
+		return err
+	}
+	if s.applier, err = apply.New(apply.Config{
+		Engine: eng, KV: s.kv, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+	}, s.lg.With("component", "apply")); err != nil {
+		return err
+	}
+	s.applied = newAppliedNotifier(s.applier.AppliedIndex())
+	if fresh {
+		s.startPeers = id.peers
+	}
+	s.lg.Info("opened data dir", "data-dir", s.cfg.DataDir, "new-cluster", fresh,
+		"cluster-id", membership.IDString(s.clusterID), "applied-index", s.applier.AppliedIndex(), "rev", s.kv.Rev())
+	return nil
+}
+
+// raftHooks lets the applier reach the raft node, which starts after it.
+type raftHooks struct{ s *Server }
+
+func (h raftHooks) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+	return h.s.node.ApplyConfChange(cc)
+}
+
+func (h raftHooks) SetApplied(index uint64) {
+	h.s.node.SetApplied(index)
+	h.s.applied.advance(index)
+}
+
+func (s *Server) startRaft() error {
+	ticks := int(s.cfg.ElectionTimeout / s.cfg.HeartbeatInterval)
+	node, err := raftnode.Start(raftnode.Config{
+		ID:             s.memberID,
+		Peers:          s.startPeers,
+		TickInterval:   s.cfg.HeartbeatInterval,
+		ElectionTicks:  ticks,
+		HeartbeatTicks: 1,
+		SnapshotCount:  s.cfg.SnapshotCount,
+		CatchUpEntries: catchUpEntries,
+		Applied:        s.applier.AppliedIndex(),
+	}, s.logStore, nil, s.lg)
+	if err != nil {
+		return err
+	}
+	s.node = node
+	s.kv.Start(context.Background())
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.applier.Run(node.Committed(), s.stopping)
+	}()
+	go s.readLoop()
+	return nil
+}
+
+// serveClients listens on every client URL and serves gRPC and HTTP on each.
+func (s *Server) serveClients() error {
+	s.grpc, s.health = v3rpc.NewServer(s, v3rpc.Config{
+		MaxRequestBytes: int(s.cfg.MaxRequestBytes),
+		MaxTxnOps:       int(s.cfg.MaxTxnOps),
+	})
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}), ReadHeaderTimeout: 10 * time.Second}
+	for _, u := range s.cfg.ListenClientURLs {
+		if u.Scheme != "http" {
+			return fmt.Errorf("listen on %s: only http:// client URLs are supported so far", u.String())
+		}
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", u.String(), err)
+		}
+		s.listeners = append(s.listeners, l)
+		s.clientURL = append(s.clientURL, u.String())
+		mux := newPortMux(l)
+		s.wg.Add(3)
+		go func() { defer s.wg.Done(); mux.serve() }()
+		go func() { defer s.wg.Done(); _ = s.grpc.Serve(mux.grpc) }()
+		go func() { defer s.wg.Done(); _ = s.http.Serve(mux.http) }()
+	}
+	return nil
+}
+
+// ClientAddrs are the bound client listener addresses (useful with port 0).
+func (s *Server) ClientAddrs() []net.Addr {
+	out := make([]net.Addr, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.Addr()
+	}
+	return out
+}
+
+// Close stops serving, stops raft and the applier, and closes storage.
+// In-flight requests get "server stopped".
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
+	if s.health != nil {
+		s.health.Shutdown()
+	}
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	if s.grpc != nil {
+		stopGRPC(s.grpc, 2*time.Second)
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.http.Shutdown(ctx)
+		cancel()
+	}
+	close(s.stopping)
+	if s.node != nil {
+		s.node.Stop()
+	}
+	s.wg.Wait()
+	if s.kv != nil {
+		s.kv.Close()
+	}
+	var err error
+	if s.eng != nil {
+		err = s.eng.Close()
+	}
+	s.lg.Info("stopped serving")
+	return err
+}
+
+// stopGRPC drains in-flight RPCs for a while, then cuts the rest (long
+// streams never finish on their own).
+func stopGRPC(gs *grpc.Server, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { gs.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		gs.Stop()
+		<-done
+	}
+}

@@ -1,0 +1,246 @@
+// Package apply is the deterministic state machine: it executes committed
+// raft entries, in log order, against the MVCC store and the membership, and
+// hands each proposer its result.
+//
+// All entries of one raftnode.Committed group are applied in one engine
+// batch together with the applied index, so a restart resumes exactly after
+// the last applied entry. The batch is not synced: the raft log is the
+// durable record, and the engine's single WAL orders this batch before any
+// later synced raft append.
+package apply
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-kv/cairn/internal/membership"
+	"github.com/cairn-kv/cairn/internal/mvcc"
+	"github.com/cairn-kv/cairn/internal/raftnode"
+	"github.com/cairn-kv/cairn/internal/storage"
+)
+
+// ErrUnsupported is returned for requests this member cannot apply.
+var ErrUnsupported = errors.New("etcdserver: request not supported")
+
+// Result is what a proposer receives once its entry is applied.
+type Result struct {
+	// Resp is the response message; its header holds only the revision.
+	Resp proto.Message
+	Err  error
+}
+
+// Waiter delivers results to the goroutines waiting on request IDs.
+type Waiter interface {
+	Trigger(id uint64, r Result)
+}
+
+// ConfChanger is the raft node's side of a membership change.
+type ConfChanger interface {
+	ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState
+	SetApplied(index uint64)
+}
+
+// ConfStateRecorder keeps the raft log store's copy of the conf state.
+type ConfStateRecorder interface {
+	SetConfState(cs *raftpb.ConfState)
+}
+
+// Applier applies committed entries.
+type Applier struct {
+	db      *pebble.DB
+	kv      *mvcc.Store
+	cluster *membership.Cluster
+	raft    ConfChanger
+	confRec ConfStateRecorder
+	wait    Waiter
+	lg      *slog.Logger
+
+	appliedIndex uint64
+	appliedTerm  uint64
+}
+
+// Config wires an Applier.
+type Config struct {
+	Engine    *storage.Engine
+	KV        *mvcc.Store
+	Cluster   *membership.Cluster
+	Raft      ConfChanger
+	ConfState ConfStateRecorder
+	Wait      Waiter
+}
+
+// New creates an applier resuming after the applied index stored in the
+// engine.
+func New(cfg Config, lg *slog.Logger) (*Applier, error) {
+	a := &Applier{
+		db: cfg.Engine.DB(), kv: cfg.KV, cluster: cfg.Cluster,
+		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg,
+	}
+	idx, term, err := LoadApplied(a.db)
+	if err != nil {
+		return nil, err
+	}
+	a.appliedIndex, a.appliedTerm = idx, term
+	return a, nil
+}
+
+// LoadApplied reads the applied index and term from the engine.
+func LoadApplied(r pebble.Reader) (index, term uint64, err error) {
+	v, ok, err := storage.Get(r, storage.KeyApplied)
+	if err != nil || !ok {
+		return 0, 0, err
+	}
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("apply: applied index record has %d bytes", len(v))
+	}
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
+}
+
+// AppliedIndex is the last applied index (applier goroutine only).
+func (a *Applier) AppliedIndex() uint64 { return a.appliedIndex }
+
+// Run applies committed groups until the channel is closed or stop closes.
+func (a *Applier) Run(committed <-chan raftnode.Committed, stop <-chan struct{}) {
+	for {
+		select {
+		case c := <-committed:
+			a.Apply(c)
+		case <-stop:
+			return
+		}
+	}
+}
+
+type pendingResult struct {
+	id uint64
+	r  Result
+}
+
+// Apply applies one group of committed entries. Engine failures are fatal:
+// the member cannot continue with a state machine it failed to write.
+func (a *Applier) Apply(c raftnode.Committed) {
+	defer close(c.Done)
+	b := a.db.NewIndexedBatch()
+	defer b.Close()
+	wb := a.kv.NewBatch(b)
+	var results []pendingResult
+	var confState *raftpb.ConfState
+	for _, e := range c.Entries {
+		if e.GetIndex() <= a.appliedIndex {
+			continue
+		}
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			if id, r, ok := a.applyNormal(b, wb, e); ok {
+				results = append(results, pendingResult{id, r})
+			}
+		case raftpb.EntryConfChange:
+			cs, id, r := a.applyConfChange(b, e)
+			confState = cs
+			results = append(results, pendingResult{id, r})
+		default:
+			panic(fmt.Sprintf("apply: unsupported entry type %v at %d", e.GetType(), e.GetIndex()))
+		}
+		a.appliedIndex, a.appliedTerm = e.GetIndex(), e.GetTerm()
+	}
+	a.commit(b, wb, confState)
+	a.raft.SetApplied(a.appliedIndex)
+	for _, p := range results {
+		if p.id != 0 {
+			a.wait.Trigger(p.id, p.r)
+		}
+	}
+}
+
+func (a *Applier) commit(b *pebble.Batch, wb *mvcc.Batch, cs *raftpb.ConfState) {
+	must(wb.Finish())
+	applied := make([]byte, 16)
+	binary.BigEndian.PutUint64(applied, a.appliedIndex)
+	binary.BigEndian.PutUint64(applied[8:], a.appliedTerm)
+	must(b.Set(storage.KeyApplied, applied, nil))
+	if cs != nil {
+		data, err := proto.Marshal(cs)
+		must(err)
+		must(b.Set(storage.KeyConfState, data, nil))
+	}
+	must(b.Commit(pebble.NoSync))
+	a.kv.Publish(wb)
+	if cs != nil {
+		a.confRec.SetConfState(cs)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		panic(fmt.Sprintf("apply: engine write failed: %v", err))
+	}
+}
+
+// applyNormal applies a normal entry; empty entries (appended by a new
+// leader) carry nothing.
+func (a *Applier) applyNormal(b *pebble.Batch, wb *mvcc.Batch, e *raftpb.Entry) (uint64, Result, bool) {
+	if len(e.GetData()) == 0 {
+		return 0, Result{}, false
+	}
+	req := &pb.InternalRaftRequest{}
+	if err := proto.Unmarshal(e.GetData(), req); err != nil {
+		// Every member decodes the same bytes the same way, so skipping is
+		// deterministic; it can only come from a bug or foreign data.
+		a.lg.Error("skipping undecodable raft entry", "index", e.GetIndex(), "error", err)
+		return 0, Result{}, false
+	}
+	return requestID(req), a.applyRequest(b, wb, req), true
+}
+
+func requestID(r *pb.InternalRaftRequest) uint64 {
+	if r.Header != nil && r.Header.ID != 0 {
+		return r.Header.ID
+	}
+	return r.ID
+}
+
+func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRaftRequest) Result {
+	switch {
+	case r.Put != nil:
+		return writeTxn(wb, func(wt *mvcc.WriteTxn) (proto.Message, error) { return wt.Put(r.Put) })
+	case r.DeleteRange != nil:
+		return writeTxn(wb, func(wt *mvcc.WriteTxn) (proto.Message, error) { return wt.DeleteRange(r.DeleteRange) })
+	case r.Txn != nil:
+		return writeTxn(wb, func(wt *mvcc.WriteTxn) (proto.Message, error) { return wt.Txn(r.Txn) })
+	case r.Range != nil:
+		return writeTxn(wb, func(wt *mvcc.WriteTxn) (proto.Message, error) { return wt.Range(r.Range) })
+	case r.Compaction != nil:
+		if err := wb.Compact(r.Compaction.Revision); err != nil {
+			return Result{Err: err}
+		}
+		return Result{Resp: &pb.CompactionResponse{Header: &pb.ResponseHeader{Revision: wb.Rev()}}}
+	case r.ClusterMemberAttrSet != nil:
+		attr := r.ClusterMemberAttrSet
+		err := a.cluster.SetAttributes(b, attr.GetMember_ID(), attr.GetMemberAttributes().GetName(), attr.GetMemberAttributes().GetClientUrls())
+		must(err)
+		return Result{}
+	case r.ClusterVersionSet != nil:
+		must(a.cluster.SetVersion(b, r.ClusterVersionSet.GetVer()))
+		return Result{}
+	}
+	return Result{Err: ErrUnsupported}
+}
+
+// writeTxn runs fn in one write transaction; a failed request changes
+// nothing because every request validates before it writes.
+func writeTxn(wb *mvcc.Batch, fn func(*mvcc.WriteTxn) (proto.Message, error)) Result {
+	wt := wb.Txn()
+	resp, err := fn(wt)
+	wt.End()
+	if err != nil {
+		return Result{Err: err}
+	}
+	return Result{Resp: resp}
+}

@@ -1,0 +1,312 @@
+package raftnode
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairn-kv/cairn/internal/logging"
+)
+
+// Config configures a Node.
+type Config struct {
+	// ID is this member's raft ID.
+	ID uint64
+	// Peers bootstraps a new cluster; empty when restarting from a data dir.
+	Peers []raft.Peer
+	// TickInterval is the heartbeat interval; ElectionTicks and
+	// HeartbeatTicks are counted in it.
+	TickInterval   time.Duration
+	ElectionTicks  int
+	HeartbeatTicks int
+	// SnapshotCount is how many applied entries accumulate before the log
+	// is truncated; CatchUpEntries of them stay for slow followers.
+	SnapshotCount  uint64
+	CatchUpEntries uint64
+	// Applied is the state machine's applied index at start.
+	Applied uint64
+	// MaxSizePerMsg bounds the entries per append message.
+	MaxSizePerMsg uint64
+}
+
+// Transport sends raft messages to other members.
+type Transport interface {
+	Send(msgs []*raftpb.Message)
+}
+
+// Committed is a group of committed entries to apply, in log order. The
+// applier closes Done once they are applied.
+type Committed struct {
+	Entries []*raftpb.Entry
+	Done    chan struct{}
+}
+
+// Node is a running raft member.
+type Node struct {
+	cfg   Config
+	lg    *slog.Logger
+	store *LogStore
+	rn    raft.Node
+	tr    Transport
+
+	committedC chan Committed
+	readStateC chan raft.ReadState
+	// leaderChangedC receives a value when this member's view of the leader
+	// changes; the server re-arms waits that depend on leadership.
+	leaderChangedC chan struct{}
+
+	leader  atomic.Uint64
+	term    atomic.Uint64
+	commit  atomic.Uint64
+	applied atomic.Uint64
+
+	stopc chan struct{}
+	donec chan struct{}
+}
+
+// Start starts the raft member over store. The caller must drain Committed
+// and ReadStates.
+func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, error) {
+	if cfg.MaxSizePerMsg == 0 {
+		cfg.MaxSizePerMsg = 1 << 20
+	}
+	rc := &raft.Config{
+		ID:                        cfg.ID,
+		ElectionTick:              cfg.ElectionTicks,
+		HeartbeatTick:             cfg.HeartbeatTicks,
+		Storage:                   store,
+		Applied:                   cfg.Applied,
+		MaxSizePerMsg:             cfg.MaxSizePerMsg,
+		MaxInflightMsgs:           512,
+		MaxUncommittedEntriesSize: 1 << 30,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		Logger:                    logging.RaftLogger(lg.With("component", "raft")),
+	}
+	n := &Node{
+		cfg:            cfg,
+		lg:             lg,
+		store:          store,
+		tr:             tr,
+		committedC:     make(chan Committed, 64),
+		readStateC:     make(chan raft.ReadState, 64),
+		leaderChangedC: make(chan struct{}, 1),
+		stopc:          make(chan struct{}),
+		donec:          make(chan struct{}),
+	}
+	n.applied.Store(cfg.Applied)
+	hs, cs, _ := store.InitialState()
+	n.term.Store(hs.GetTerm())
+	n.commit.Store(hs.GetCommit())
+	if len(cfg.Peers) > 0 {
+		n.rn = raft.StartNode(rc, cfg.Peers)
+	} else {
+		n.rn = raft.RestartNode(rc)
+	}
+	if n.soleVoter(cs) {
+		// Nobody else can win an election: skip the election timeout.
+		if err := n.rn.Campaign(context.Background()); err != nil {
+			return nil, fmt.Errorf("raftnode: campaign: %w", err)
+		}
+	}
+	go n.run()
+	return n, nil
+}
+
+func (n *Node) soleVoter(cs *raftpb.ConfState) bool {
+	if len(n.cfg.Peers) > 0 {
+		return len(n.cfg.Peers) == 1 && n.cfg.Peers[0].ID == n.cfg.ID
+	}
+	v := cs.GetVoters()
+	return len(v) == 1 && v[0] == n.cfg.ID
+}
+
+// Committed delivers committed entries in log order.
+func (n *Node) Committed() <-chan Committed { return n.committedC }
+
+// ReadStates delivers the results of ReadIndex requests.
+func (n *Node) ReadStates() <-chan raft.ReadState { return n.readStateC }
+
+// LeaderChanged receives a value after each change of leader.
+func (n *Node) LeaderChanged() <-chan struct{} { return n.leaderChangedC }
+
+// Propose proposes data to the log; it returns once raft accepted it for
+// replication, not once it is committed.
+func (n *Node) Propose(ctx context.Context, data []byte) error { return n.rn.Propose(ctx, data) }
+
+// ReadIndex asks for the commit index a linearizable read must wait for.
+func (n *Node) ReadIndex(ctx context.Context, rctx []byte) error { return n.rn.ReadIndex(ctx, rctx) }
+
+// ApplyConfChange applies a committed conf change to raft's configuration.
+func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+	return n.rn.ApplyConfChange(cc)
+}
+
+// Step feeds a message received from a peer.
+func (n *Node) Step(ctx context.Context, m *raftpb.Message) error { return n.rn.Step(ctx, m) }
+
+// SetApplied records the applied index once the applier committed it.
+func (n *Node) SetApplied(index uint64) { n.applied.Store(index) }
+
+// Applied is the last applied index.
+func (n *Node) Applied() uint64 { return n.applied.Load() }
+
+// Leader is the current leader's ID, 0 if none is known.
+func (n *Node) Leader() uint64 { return n.leader.Load() }
+
+// IsLeader reports whether this member leads.
+func (n *Node) IsLeader() bool { return n.leader.Load() == n.cfg.ID }
+
+// Term is the current raft term.
+func (n *Node) Term() uint64 { return n.term.Load() }
+
+// CommitIndex is the last known commit index.
+func (n *Node) CommitIndex() uint64 { return n.commit.Load() }
+
+// ID is this member's raft ID.
+func (n *Node) ID() uint64 { return n.cfg.ID }
+
+// Status is raft's full status (it goes through the raft goroutine).
+func (n *Node) Status() raft.Status { return n.rn.Status() }
+
+// Stop stops the loop and raft.
+func (n *Node) Stop() {
+	select {
+	case <-n.stopc:
+	default:
+		close(n.stopc)
+	}
+	<-n.donec
+}
+
+func (n *Node) run() {
+	defer close(n.donec)
+	defer n.rn.Stop()
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			n.rn.Tick()
+		case rd := <-n.rn.Ready():
+			if !n.handleReady(rd) {
+				return
+			}
+		case <-n.stopc:
+			return
+		}
+	}
+}
+
+// handleReady persists, sends and hands off one Ready. It returns false when
+// the node is stopping.
+func (n *Node) handleReady(rd raft.Ready) bool {
+	if rd.SoftState != nil {
+		n.setLeader(rd.SoftState.Lead)
+	}
+	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
+		n.term.Store(rd.HardState.GetTerm())
+		n.commit.Store(rd.HardState.GetCommit())
+	}
+	for _, rs := range rd.ReadStates {
+		select {
+		case n.readStateC <- rs:
+		case <-n.stopc:
+			return false
+		}
+	}
+	// A leader may send before persisting (its own log write happens in
+	// parallel with the followers'); a follower must persist first.
+	leader := n.IsLeader()
+	if leader {
+		n.send(rd.Messages)
+	}
+	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries))
+	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
+		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))
+	}
+	if !leader {
+		n.send(rd.Messages)
+	}
+	if len(rd.CommittedEntries) > 0 {
+		c := Committed{Entries: rd.CommittedEntries, Done: make(chan struct{})}
+		select {
+		case n.committedC <- c:
+		case <-n.stopc:
+			return false
+		}
+		if hasConfChange(rd.CommittedEntries) {
+			// Raft must see the new configuration before the next Ready.
+			select {
+			case <-c.Done:
+			case <-n.stopc:
+				return false
+			}
+		}
+	}
+	n.rn.Advance()
+	n.maybeTruncate()
+	return true
+}
+
+var emptyHardState = &raftpb.HardState{}
+
+func (n *Node) prevHardState() *raftpb.HardState {
+	n.store.mu.Lock()
+	defer n.store.mu.Unlock()
+	if n.store.mu.hardState == nil {
+		return emptyHardState
+	}
+	return n.store.mu.hardState
+}
+
+func (n *Node) setLeader(lead uint64) {
+	if n.leader.Swap(lead) == lead {
+		return
+	}
+	n.lg.Info("raft leader changed", "leader", fmt.Sprintf("%x", lead), "term", n.term.Load())
+	select {
+	case n.leaderChangedC <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) send(msgs []*raftpb.Message) {
+	if len(msgs) == 0 || n.tr == nil {
+		return
+	}
+	n.tr.Send(msgs)
+}
+
+// maybeTruncate drops applied log entries once SnapshotCount of them piled
+// up, keeping CatchUpEntries for followers that lag a little.
+func (n *Node) maybeTruncate() {
+	applied := n.applied.Load()
+	first, _ := n.store.FirstIndex()
+	if n.cfg.SnapshotCount == 0 || applied < first-1+n.cfg.SnapshotCount {
+		return
+	}
+	if applied <= n.cfg.CatchUpEntries {
+		return
+	}
+	index := applied - n.cfg.CatchUpEntries
+	if err := n.store.Truncate(index); err != nil {
+		panic(fmt.Sprintf("raftnode: truncate raft log: %v", err))
+	}
+	n.lg.Debug("truncated raft log", "index", index, "applied", applied)
+}
+
+func hasConfChange(ents []*raftpb.Entry) bool {
+	for _, e := range ents {
+		switch e.GetType() {
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// Range implements v3rpc.KVBackend: linearizable unless the client asked for
+// a serializable read.
+func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
+	if !r.Serializable {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.kv.Range(r)
+}
+
+// Put implements v3rpc.KVBackend.
+func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Put: r})
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*pb.PutResponse), nil
+}
+
+// DeleteRange implements v3rpc.KVBackend.
+func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	resp, err := s.propose(ctx, &pb.InternalRaftRequest{DeleteRange: r})
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*pb.DeleteRangeResponse), nil
+}
+
+// Txn implements v3rpc.KVBackend. A transaction whose every operation is a
+// read runs locally, linearizable unless every read in it is serializable.
+func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	if txnReadOnly(r) {
+		if !txnSerializable(r) {
+			if err := s.linearizableWait(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return s.kv.Txn(r)
+	}
+	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Txn: r})
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*pb.TxnResponse), nil
+}
+
+// Compact implements v3rpc.KVBackend; with physical set it also waits until
+// the old versions are gone.
+func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Compaction: r})
+	if err != nil {
+		return nil, err
+	}
+	if r.Physical {
+		if err := s.kv.WaitCompacted(ctx, r.Revision); err != nil {
+			return nil, err
+		}
+	}
+	return resp.(*pb.CompactionResponse), nil
+}
+
+func txnReadOnly(r *pb.TxnRequest) bool {
+	for _, branch := range [][]*pb.RequestOp{r.Success, r.Failure} {
+		for _, op := range branch {
+			switch v := op.Request.(type) {
+			case *pb.RequestOp_RequestRange:
+			case *pb.RequestOp_RequestTxn:
+				if v.RequestTxn != nil && !txnReadOnly(v.RequestTxn) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// txnSerializable reports whether every operation is a serializable range;
+// a nested transaction makes the whole read linearizable.
+func txnSerializable(r *pb.TxnRequest) bool {
+	for _, branch := range [][]*pb.RequestOp{r.Success, r.Failure} {
+		for _, op := range branch {
+			rr := op.GetRequestRange()
+			if rr == nil || !rr.Serializable {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,62 @@
+package v3rpc
+
+import (
+	"context"
+	"errors"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cairn-kv/cairn/internal/mvcc"
+)
+
+// Errors the member returns to handlers. They carry etcd's texts.
+var (
+	ErrStopped         = errors.New("etcdserver: server stopped")
+	ErrTimeout         = errors.New("etcdserver: request timed out")
+	ErrNoLeader        = errors.New("etcdserver: no leader")
+	ErrLeaderChanged   = errors.New("etcdserver: leader changed")
+	ErrRequestTooLarge = errors.New("etcdserver: request is too large")
+	ErrTooManyRequests = errors.New("etcdserver: too many requests")
+	ErrNotSupported    = errors.New("etcdserver: request not supported")
+)
+
+// errorTable maps each domain error to the gRPC error etcd returns for it.
+// Clients rebuild typed errors from the message text, so the texts are
+// pinned by a golden test.
+var errorTable = []struct {
+	domain error
+	grpc   error
+}{
+	{mvcc.ErrCompacted, rpctypes.ErrGRPCCompacted},
+	{mvcc.ErrFutureRev, rpctypes.ErrGRPCFutureRev},
+	{mvcc.ErrKeyNotFound, rpctypes.ErrGRPCKeyNotFound},
+	{mvcc.ErrLeaseNotFound, rpctypes.ErrGRPCLeaseNotFound},
+	{mvcc.ErrInvalidSortOption, rpctypes.ErrGRPCInvalidSortOption},
+	{ErrStopped, rpctypes.ErrGRPCStopped},
+	{ErrTimeout, rpctypes.ErrGRPCTimeout},
+	{ErrNoLeader, rpctypes.ErrGRPCNoLeader},
+	{ErrLeaderChanged, rpctypes.ErrGRPCLeaderChanged},
+	{ErrRequestTooLarge, rpctypes.ErrGRPCRequestTooLarge},
+	{ErrTooManyRequests, rpctypes.ErrGRPCRequestTooManyRequests},
+	{context.Canceled, rpctypes.ErrGRPCCanceled},
+	{context.DeadlineExceeded, rpctypes.ErrGRPCDeadlineExceeded},
+}
+
+// togRPCError converts an error from the member into the gRPC error etcd
+// would send. Errors that already are gRPC statuses pass through.
+func togRPCError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.domain) {
+			return e.grpc
+		}
+	}
+	return status.Error(codes.Unknown, err.Error())
+}

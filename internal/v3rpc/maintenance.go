@@ -1,0 +1,51 @@
+package v3rpc
+
+import (
+	"context"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// MaintenanceBackend reports the member's status.
+type MaintenanceBackend interface {
+	// Status returns the member's status; the handler fills the header.
+	Status(ctx context.Context) (*pb.StatusResponse, error)
+	// Alarms lists the active alarms.
+	Alarms() []*pb.AlarmMember
+}
+
+// MaintenanceServer is the etcdserverpb.Maintenance service.
+type MaintenanceServer struct {
+	pb.UnimplementedMaintenanceServer
+	be  MaintenanceBackend
+	hdr Header
+}
+
+// NewMaintenanceServer serves be.
+func NewMaintenanceServer(be MaintenanceBackend, hdr Header) *MaintenanceServer {
+	return &MaintenanceServer{be: be, hdr: hdr}
+}
+
+// Status implements etcdserverpb.MaintenanceServer.
+func (s *MaintenanceServer) Status(ctx context.Context, _ *pb.StatusRequest) (*pb.StatusResponse, error) {
+	resp, err := s.be.Status(ctx)
+	if err != nil {
+		return nil, togRPCError(err)
+	}
+	if resp.Header == nil {
+		resp.Header = &pb.ResponseHeader{}
+	}
+	s.hdr.FillHeader(resp.Header)
+	return resp, nil
+}
+
+// Alarm implements etcdserverpb.MaintenanceServer. Only GET is served until
+// alarms can be raised.
+func (s *MaintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
+	if r.Action != pb.AlarmRequest_GET {
+		return s.UnimplementedMaintenanceServer.Alarm(ctx, r)
+	}
+	resp := &pb.AlarmResponse{Header: &pb.ResponseHeader{}, Alarms: s.be.Alarms()}
+	s.hdr.FillHeader(resp.Header)
+	return resp, nil
+}
