@@ -65,6 +65,11 @@ type Node struct {
 	commit  atomic.Uint64
 	applied atomic.Uint64
 
+	// campaign is set while a sole voter should start an election as soon
+	// as its applied index reaches campaignAt.
+	campaign   bool
+	campaignAt uint64
+
 	stopc chan struct{}
 	donec chan struct{}
 }
@@ -109,10 +114,11 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		n.rn = raft.RestartNode(rc)
 	}
 	if n.soleVoter(cs) {
-		// Nobody else can win an election: skip the election timeout.
-		if err := n.rn.Campaign(context.Background()); err != nil {
-			return nil, fmt.Errorf("raftnode: campaign: %w", err)
-		}
+		// Nobody else can win an election, so skip the election timeout:
+		// campaign once the bootstrap configuration is applied (raft
+		// refuses to campaign while conf changes are pending).
+		n.campaignAt = uint64(len(cfg.Peers))
+		n.campaign = true
 	}
 	go n.run()
 	return n, nil
@@ -193,6 +199,7 @@ func (n *Node) run() {
 		select {
 		case <-ticker.C:
 			n.rn.Tick()
+			n.maybeCampaign()
 		case rd := <-n.rn.Ready():
 			if !n.handleReady(rd) {
 				return
@@ -251,7 +258,21 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 	}
 	n.rn.Advance()
 	n.maybeTruncate()
+	n.maybeCampaign()
 	return true
+}
+
+func (n *Node) maybeCampaign() {
+	if !n.campaign || n.applied.Load() < n.campaignAt {
+		return
+	}
+	n.campaign = false
+	if n.leader.Load() != 0 {
+		return
+	}
+	if err := n.rn.Campaign(context.Background()); err != nil {
+		n.lg.Warn("cannot start election", "error", err)
+	}
 }
 
 var emptyHardState = &raftpb.HardState{}

@@ -97,13 +97,12 @@ func (e *Engine) SizeBytes() int64 {
 	return int64(e.db.Metrics().DiskSpaceUsage())
 }
 
-// LiveBytes estimates the bytes of live data (what etcd calls "in use").
+// LiveBytes is the disk space of live files: the current WAL (data not yet
+// flushed) and live tables, without obsolete files awaiting deletion. It is
+// what etcd calls the size "in use".
 func (e *Engine) LiveBytes() int64 {
-	n, err := e.db.EstimateDiskUsage([]byte{0}, []byte{0xff})
-	if err != nil {
-		return e.SizeBytes()
-	}
-	return int64(n)
+	m := e.db.Metrics()
+	return int64(m.WAL.PhysicalSize + m.Table.Local.LiveSize + m.BlobFiles.Local.LiveSize)
 }
 
 // IsEmptyDir reports whether dir holds no engine yet.
