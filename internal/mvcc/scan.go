@@ -18,7 +18,8 @@ type scanner struct {
 	mod    int64  // mod revision of the current version
 	rec    record // decoded version; rec.value aliases the iterator
 
-	skip bool // the iterator still sits on a version of prefix
+	skip    bool // the iterator still sits on a version of prefix
+	seekBuf []byte
 }
 
 // newScanner opens a scan over r. end == nil reads the single key start;
@@ -66,16 +67,19 @@ func (s *scanner) next() (bool, error) {
 		if mod > s.rev {
 			// Newer than the read revision: jump to this key's newest
 			// version at or below it, if there is one.
-			seek := append(append([]byte(nil), prefix...), make([]byte, revLen)...)
-			putInverted(seek[len(prefix):], s.rev)
-			if !s.it.SeekGE(seek) {
+			// The seek key is built in s.seekBuf: prefix aliases the
+			// iterator's buffer, which the seek overwrites.
+			s.seekBuf = append(append(s.seekBuf[:0], prefix...), make([]byte, revLen)...)
+			n := len(s.seekBuf) - revLen
+			putInverted(s.seekBuf[n:], s.rev)
+			if !s.it.SeekGE(s.seekBuf) {
 				return false, s.it.Error()
 			}
 			p2, mod2, err := splitVersionKey(s.it.Key())
 			if err != nil {
 				return false, err
 			}
-			if !bytes.Equal(p2, prefix) {
+			if !bytes.Equal(p2, s.seekBuf[:n]) {
 				continue // no version at or below rev; now on the next key
 			}
 			prefix, mod = p2, mod2

@@ -147,11 +147,12 @@ func (wt *WriteTxn) checkPut(req *pb.PutRequest) error {
 }
 
 func (wt *WriteTxn) validatePut(req *pb.PutRequest, prev *record) error {
-	if (req.IgnoreValue || req.IgnoreLease) && prev == nil {
-		return ErrKeyNotFound
-	}
+	// etcd checks the lease first: an unknown lease wins over a missing key.
 	if req.Lease != 0 && !wt.wb.s.leases.LeaseExists(req.Lease) {
 		return ErrLeaseNotFound
+	}
+	if (req.IgnoreValue || req.IgnoreLease) && prev == nil {
+		return ErrKeyNotFound
 	}
 	return nil
 }
