@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/cairn-kv/cairn/internal/storage"
@@ -43,7 +44,7 @@ func apply[T any](t testing.TB, s *Store, fn func(wt *WriteTxn) (T, error)) (T, 
 	if err := wb.Finish(); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Commit(nil); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
 	s.Publish(wb)
