@@ -19,7 +19,6 @@ var (
 	ErrLeaderChanged   = errors.New("etcdserver: leader changed")
 	ErrRequestTooLarge = errors.New("etcdserver: request is too large")
 	ErrTooManyRequests = errors.New("etcdserver: too many requests")
-	ErrNotSupported    = errors.New("etcdserver: request not supported")
 )
 
 // errorTable maps each domain error to the gRPC error etcd returns for it.

@@ -1,0 +1,150 @@
+// Package lint holds tests that keep the code's shape: which internal
+// packages may import which, no forbidden modules, no global logger.
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/cairn-kv/cairn/"
+
+// allowed lists, for each product package, the module packages it may
+// import. Dependencies point one way (see DESIGN.md); a new package or edge
+// must be added here on purpose.
+var allowed = map[string][]string{
+	"cmd/etcd":            {"internal/config", "internal/logging", "internal/server", "internal/version"},
+	"cmd/etcdctl":         {"internal/ctl"},
+	"internal/ctl":        {"internal/version"},
+	"internal/config":     {},
+	"internal/logging":    {"internal/config"},
+	"internal/version":    {},
+	"internal/storage":    {},
+	"internal/mvcc":       {"internal/storage"},
+	"internal/membership": {"internal/storage"},
+	"internal/raftnode":   {"internal/storage", "internal/logging"},
+	"internal/apply":      {"internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage"},
+	"internal/v3rpc":      {"internal/mvcc"},
+	"internal/httpapi":    {"internal/version"},
+	"internal/server": {
+		"internal/apply", "internal/config", "internal/httpapi", "internal/membership", "internal/mvcc",
+		"internal/raftnode", "internal/storage", "internal/v3rpc", "internal/version",
+	},
+	"internal/testutil": {"internal/config", "internal/server"},
+}
+
+// forbidden are modules the product must never import: Cairn's server,
+// CLI and storage are its own.
+var forbidden = []string{
+	"go.etcd.io/etcd/server/",
+	"go.etcd.io/etcd/etcdctl/",
+	"go.etcd.io/etcd/etcdutl/",
+	"go.etcd.io/etcd/pkg/",
+	"go.etcd.io/etcd/tests/",
+	"go.etcd.io/bbolt", // only the snapshot package may, once it exists
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", "./...")
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestImportEdges(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module)
+		if strings.HasPrefix(rel, "tests/") {
+			continue
+		}
+		allow, known := allowed[rel]
+		if !known {
+			t.Errorf("package %s is not in the lint table: add it with its allowed imports", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			for _, f := range forbidden {
+				if strings.HasPrefix(imp, f) {
+					t.Errorf("%s imports forbidden %s", rel, imp)
+				}
+			}
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module)
+			if !contains(allow, dep) {
+				t.Errorf("%s may not import %s", rel, dep)
+			}
+		}
+	}
+}
+
+// TestNoGlobalLogger keeps slog.Default out of internal packages: loggers
+// are injected so each component's lines carry its fields.
+func TestNoGlobalLogger(t *testing.T) {
+	root := repoRoot(t)
+	var bad []string
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(src, []byte("slog.Default(")) || bytes.Contains(src, []byte("slog.SetDefault(")) {
+			rel, _ := filepath.Rel(root, path)
+			bad = append(bad, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(bad)
+	if len(bad) > 0 {
+		t.Fatalf("global slog logger used in: %s", strings.Join(bad, ", "))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
