@@ -129,10 +129,16 @@ func healthFailure(ctx context.Context, m Member, serializable bool, excluded ma
 	return ""
 }
 
+// writeJSON writes v without a trailing newline and, like etcd, lets the
+// content type be sniffed (text/plain).
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }
 
 // check is one named probe check; it returns nil when healthy.
