@@ -20,6 +20,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
@@ -56,6 +57,7 @@ type ConfStateRecorder interface {
 type Applier struct {
 	db      *pebble.DB
 	kv      *mvcc.Store
+	lessor  *lease.Lessor
 	cluster *membership.Cluster
 	raft    ConfChanger
 	confRec ConfStateRecorder
@@ -70,6 +72,7 @@ type Applier struct {
 type Config struct {
 	Engine    *storage.Engine
 	KV        *mvcc.Store
+	Lessor    *lease.Lessor
 	Cluster   *membership.Cluster
 	Raft      ConfChanger
 	ConfState ConfStateRecorder
@@ -80,7 +83,7 @@ type Config struct {
 // engine.
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
-		db: cfg.Engine.DB(), kv: cfg.KV, cluster: cfg.Cluster,
+		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, cluster: cfg.Cluster,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg,
 	}
 	idx, term, err := LoadApplied(a.db)
@@ -221,6 +224,15 @@ func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRa
 			return Result{Err: err}
 		}
 		return Result{Resp: &pb.CompactionResponse{Header: &pb.ResponseHeader{Revision: wb.Rev()}}}
+	case r.LeaseGrant != nil:
+		return a.leaseGrant(b, wb, r.LeaseGrant)
+	case r.LeaseRevoke != nil:
+		return a.leaseRevoke(b, wb, r.LeaseRevoke)
+	case r.LeaseCheckpoint != nil:
+		for _, cp := range r.LeaseCheckpoint.GetCheckpoints() {
+			must(a.lessor.Checkpoint(b, cp.GetID(), cp.GetRemaining_TTL()))
+		}
+		return Result{Resp: &pb.LeaseCheckpointResponse{Header: &pb.ResponseHeader{Revision: wb.Rev()}}}
 	case r.ClusterMemberAttrSet != nil:
 		attr := r.ClusterMemberAttrSet
 		err := a.cluster.SetAttributes(b, attr.GetMember_ID(), attr.GetMemberAttributes().GetName(), attr.GetMemberAttributes().GetClientUrls())

@@ -34,6 +34,16 @@ type Config struct {
 	MaxRequestBytes   uint  `yaml:"max-request-bytes"`
 	MaxTxnOps         uint  `yaml:"max-txn-ops"`
 
+	// WatchProgressNotifyInterval is how often watchers that asked for
+	// progress notifications get one; the experimental name, when set,
+	// takes precedence (ProgressNotifyInterval).
+	WatchProgressNotifyInterval             time.Duration `yaml:"watch-progress-notify-interval"`
+	ExperimentalWatchProgressNotifyInterval time.Duration `yaml:"experimental-watch-progress-notify-interval"`
+
+	// LeaseCheckpointInterval is how often the leader replicates the
+	// remaining TTL of every lease; 0 means 5 minutes. Not a flag.
+	LeaseCheckpointInterval time.Duration `yaml:"-"`
+
 	LogLevel   string   `yaml:"log-level"`
 	Logger     string   `yaml:"logger"`
 	LogFormat  string   `yaml:"log-format"`
@@ -123,6 +133,15 @@ func derive(c *Config) {
 		ic[c.Name] = append([]url.URL(nil), c.InitialAdvertisePeerURLs...)
 		c.InitialCluster = ic
 	}
+}
+
+// ProgressNotifyInterval is the effective watch progress notification
+// interval.
+func (c *Config) ProgressNotifyInterval() time.Duration {
+	if c.ExperimentalWatchProgressNotifyInterval > 0 {
+		return c.ExperimentalWatchProgressNotifyInterval
+	}
+	return c.WatchProgressNotifyInterval
 }
 
 func (c *Config) warn(msg string, attrs ...slog.Attr) {

@@ -68,6 +68,13 @@ var flagTable = []flagSpec{
 		usage: "Largest client request, in bytes, the server accepts.",
 		bind:  func(c *Config) value { return &uintValue{&c.MaxRequestBytes} }},
 
+	{name: "watch-progress-notify-interval", def: "10m", group: groupMember,
+		usage: "Interval of progress notifications to watchers that asked for them (a Go duration, e.g. 5s).",
+		bind:  func(c *Config) value { return &durationValue{&c.WatchProgressNotifyInterval} }},
+	{name: "experimental-watch-progress-notify-interval", def: "0s", group: groupMember,
+		usage: "Deprecated name of --watch-progress-notify-interval; when set it takes precedence.",
+		bind:  func(c *Config) value { return &durationValue{&c.ExperimentalWatchProgressNotifyInterval} }},
+
 	{name: "initial-advertise-peer-urls", def: DefaultInitialAdvertiseURL, group: groupClustering,
 		usage: "Comma-separated peer URLs of this member, as other members should reach it.",
 		bind:  func(c *Config) value { return &urlsValue{&c.InitialAdvertisePeerURLs} }},
@@ -263,6 +270,32 @@ func (v *millisValue) String() string {
 	return strconv.FormatInt(int64(*v.p/time.Millisecond), 10)
 }
 func (v *millisValue) yamlValue() any { return int64(*v.p / time.Millisecond) }
+
+// durationValue is a Go duration ("5s", "10m") on the command line; a bare
+// integer counts nanoseconds, which is how etcd's YAML config files give
+// durations.
+type durationValue struct{ p *time.Duration }
+
+func (v *durationValue) set(s string) error {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return errRange
+		}
+		*v.p = time.Duration(n)
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errParse
+	}
+	if d < 0 {
+		return errRange
+	}
+	*v.p = d
+	return nil
+}
+func (v *durationValue) String() string { return v.p.String() }
+func (v *durationValue) yamlValue() any { return int64(*v.p) }
 
 // urlsValue is a comma-separated list of URLs, stored sorted as etcd does.
 type urlsValue struct{ p *[]url.URL }

@@ -138,7 +138,9 @@ func (c *compactor) run(ctx context.Context, from, to int64) error {
 	}
 	b := db.NewBatch()
 	defer b.Close()
-	if err := b.DeleteRange(revLogStart(0), end, nil); err != nil {
+	// The change log keeps revision `to` itself: a watch may start exactly
+	// at the compaction revision and must see its events.
+	if err := b.DeleteRange(revLogStart(0), revLogStart(to), nil); err != nil {
 		return err
 	}
 	if err := b.Set(storage.KeyFinishedCompact, storage.PutUint64(uint64(to)), nil); err != nil {

@@ -105,7 +105,10 @@ func (v *readView) rangeRequest(req *pb.RangeRequest) (*pb.RangeResponse, error)
 	if limit > 0 {
 		limit++
 	}
-	res, err := v.scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), rev, limit, req.CountOnly, req.KeysOnly)
+	// Values are dropped for keys_only after sorting, as etcd does: a sort
+	// by value still sees them.
+	sortByValue := req.SortTarget == pb.RangeRequest_VALUE
+	res, err := v.scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), rev, limit, req.CountOnly, req.KeysOnly && !sortByValue)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +117,11 @@ func (v *readView) rangeRequest(req *pb.RangeRequest) (*pb.RangeResponse, error)
 		kvs = filterKVs(kvs, req)
 	}
 	sortKVs(kvs, req.SortOrder, req.SortTarget)
+	if req.KeysOnly && sortByValue {
+		for _, kv := range kvs {
+			kv.Value = nil
+		}
+	}
 	resp := &pb.RangeResponse{Header: &pb.ResponseHeader{Revision: v.curRev}, Count: res.count}
 	if req.Limit > 0 && int64(len(kvs)) > req.Limit {
 		kvs = kvs[:req.Limit]

@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -13,14 +14,19 @@ import (
 	"github.com/cairn-kv/cairn/internal/storage"
 )
 
-// LeaseChecker tells whether a lease exists; puts that name a lease it does
-// not know fail with ErrLeaseNotFound.
-type LeaseChecker interface {
+// Leases is the lessor as the store sees it: puts that name a lease it does
+// not know fail with ErrLeaseNotFound, and every change of a key's lease is
+// recorded in the same engine batch as the key's new version.
+type Leases interface {
 	LeaseExists(id int64) bool
+	Attach(b *pebble.Batch, id int64, key []byte) error
+	Detach(b *pebble.Batch, id int64, key []byte) error
 }
 
 // Observer receives the events of every published revision, in order. It
-// is called on the applier's goroutine and must not block.
+// is called on the applier's goroutine and must not block. Events carry
+// PrevKv whenever the key had a previous version; observers strip it for
+// watchers that did not ask for it.
 type Observer interface {
 	OnRevision(rev int64, events []*mvccpb.Event)
 }
@@ -36,7 +42,7 @@ type Store struct {
 	// compactRev is the newest accepted compaction: reads below it fail.
 	compactRev atomic.Int64
 
-	leases   LeaseChecker
+	leases   Leases
 	observer Observer
 
 	compactor compactor
@@ -53,7 +59,7 @@ func New(eng *storage.Engine, lg *slog.Logger) (*Store, error) {
 	if cur == 0 {
 		cur = 1 // an empty store is at revision 1, as etcd's
 	}
-	sched, err := storage.GetUint64(s.db, storage.KeyScheduledCompact)
+	sched, err := readCompactRev(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("mvcc: read compaction revision: %w", err)
 	}
@@ -62,13 +68,27 @@ func New(eng *storage.Engine, lg *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("mvcc: read finished compaction: %w", err)
 	}
 	s.currentRev.Store(int64(cur))
-	s.compactRev.Store(int64(sched))
-	s.compactor.init(s, int64(fin), int64(sched))
+	s.compactRev.Store(sched)
+	s.compactor.init(s, int64(fin), sched)
 	return s, nil
 }
 
-// SetLeaseChecker installs the lessor's existence check.
-func (s *Store) SetLeaseChecker(c LeaseChecker) { s.leases = c }
+// readCompactRev reads the scheduled compaction revision; a store never
+// compacted reports -1, as etcd's does, so that compacting at revision 0
+// succeeds once.
+func readCompactRev(r pebble.Reader) (int64, error) {
+	v, ok, err := storage.Get(r, storage.KeyScheduledCompact)
+	if err != nil || !ok {
+		return -1, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("scheduled compaction holds %d bytes", len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// SetLeases installs the lessor. Set it before the first write.
+func (s *Store) SetLeases(l Leases) { s.leases = l }
 
 // SetObserver installs the watch hub. Set it before the first write.
 func (s *Store) SetObserver(o Observer) { s.observer = o }
@@ -82,7 +102,7 @@ func (s *Store) Close() { s.compactor.stop() }
 // Rev is the current (published) revision.
 func (s *Store) Rev() int64 { return s.currentRev.Load() }
 
-// CompactRev is the newest compaction revision (0 if never compacted).
+// CompactRev is the newest compaction revision (-1 if never compacted).
 func (s *Store) CompactRev() int64 { return s.compactRev.Load() }
 
 // Range serves a RangeRequest from the published state (a serializable read).
@@ -103,6 +123,9 @@ func (s *Store) readView() *readView {
 	return &readView{r: s.db, curRev: s.currentRev.Load(), compactRev: s.compactRev.Load}
 }
 
+// noLeases knows no lease: every put naming one fails.
 type noLeases struct{}
 
-func (noLeases) LeaseExists(int64) bool { return false }
+func (noLeases) LeaseExists(int64) bool                    { return false }
+func (noLeases) Attach(*pebble.Batch, int64, []byte) error { return nil }
+func (noLeases) Detach(*pebble.Batch, int64, []byte) error { return nil }

@@ -14,12 +14,13 @@ import (
 // engine batch. Only the applier goroutine uses it: NewBatch, any number of
 // Txn/Compact calls, Finish, the engine commit, then Store.Publish.
 type Batch struct {
-	s       *Store
-	b       *pebble.Batch
-	rev     int64 // current revision including this batch's transactions
-	compact int64 // compaction accepted in this batch, 0 if none
-	events  []revEvents
-	buf     []byte
+	s          *Store
+	b          *pebble.Batch
+	rev        int64 // current revision including this batch's transactions
+	compact    int64 // compaction accepted in this batch, when hasCompact
+	hasCompact bool
+	events     []revEvents
+	buf        []byte
 }
 
 type revEvents struct {
@@ -37,7 +38,7 @@ func (s *Store) NewBatch(b *pebble.Batch) *Batch {
 func (wb *Batch) Rev() int64 { return wb.rev }
 
 func (wb *Batch) compactRev() int64 {
-	if wb.compact > 0 {
+	if wb.hasCompact {
 		return wb.compact
 	}
 	return wb.s.compactRev.Load()
@@ -52,7 +53,7 @@ func (wb *Batch) Compact(rev int64) error {
 	if rev > wb.rev {
 		return ErrFutureRev
 	}
-	wb.compact = rev
+	wb.compact, wb.hasCompact = rev, true
 	return wb.b.Set(storage.KeyScheduledCompact, storage.PutUint64(uint64(rev)), nil)
 }
 
@@ -72,7 +73,7 @@ func (s *Store) Publish(wb *Batch) {
 			s.observer.OnRevision(re.rev, re.events)
 		}
 	}
-	if wb.compact > 0 {
+	if wb.hasCompact {
 		s.compactRev.Store(wb.compact)
 		s.compactor.schedule(wb.compact)
 	}
@@ -180,20 +181,28 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	if err := wt.write(req.Key, &rec); err != nil {
 		return nil, err
 	}
+	if err := wt.moveLease(req.Key, prev, rec.lease); err != nil {
+		return nil, err
+	}
 	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}}
-	if req.PrevKv && prev != nil {
-		resp.PrevKv = prev.keyValue(req.Key, prevMod, true)
+	var prevKV *mvccpb.KeyValue
+	if prev != nil && (req.PrevKv || wt.wb.s.observer != nil) {
+		prevKV = prev.keyValue(req.Key, prevMod, true)
+	}
+	if req.PrevKv {
+		resp.PrevKv = prevKV
 	}
 	if wt.wb.s.observer != nil {
 		kv := rec.keyValue(req.Key, rev, true)
-		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.PUT, Kv: kv})
+		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.PUT, Kv: kv, PrevKv: prevKV})
 	}
 	return resp, nil
 }
 
 // DeleteRange deletes every live key in [key, range_end).
 func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
-	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv)
+	observed := wt.wb.s.observer != nil
+	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv && !observed)
 	if err != nil {
 		return nil, err
 	}
@@ -202,9 +211,14 @@ func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResp
 		if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
 			return nil, err
 		}
-		if wt.wb.s.observer != nil {
+		if kv.Lease != 0 {
+			if err := wt.wb.s.leases.Detach(wt.wb.b, kv.Lease, kv.Key); err != nil {
+				return nil, err
+			}
+		}
+		if observed {
 			tomb := &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
-			wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb})
+			wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb, PrevKv: kv})
 		}
 	}
 	resp := &pb.DeleteRangeResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}, Deleted: int64(len(rr.kvs))}
@@ -212,6 +226,27 @@ func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResp
 		resp.PrevKvs = rr.kvs
 	}
 	return resp, nil
+}
+
+// moveLease records a key's change of lease: detached from the previous
+// version's lease, attached to the new one.
+func (wt *WriteTxn) moveLease(key []byte, prev *record, lease int64) error {
+	var old int64
+	if prev != nil {
+		old = prev.lease
+	}
+	if old == lease {
+		return nil
+	}
+	if old != 0 {
+		if err := wt.wb.s.leases.Detach(wt.wb.b, old, key); err != nil {
+			return err
+		}
+	}
+	if lease != 0 {
+		return wt.wb.s.leases.Attach(wt.wb.b, lease, key)
+	}
+	return nil
 }
 
 // write adds one change: the version entry and its change-log entry.

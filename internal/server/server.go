@@ -21,11 +21,13 @@ import (
 	"github.com/cairn-kv/cairn/internal/apply"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
+	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/storage"
 	"github.com/cairn-kv/cairn/internal/v3rpc"
+	"github.com/cairn-kv/cairn/internal/watch"
 )
 
 // catchUpEntries is how many applied entries the raft log keeps after a
@@ -39,6 +41,8 @@ type Server struct {
 
 	eng      *storage.Engine
 	kv       *mvcc.Store
+	lessor   *lease.Lessor
+	hub      *watch.Hub
 	cluster  *membership.Cluster
 	logStore *raftnode.LogStore
 	node     *raftnode.Node
@@ -55,6 +59,10 @@ type Server struct {
 	nextRead *readRound
 	readKick chan struct{}
 
+	// leaderChanged fans the raft node's leader changes out to the lease
+	// loop.
+	leaderChanged chan struct{}
+
 	grpc      *grpc.Server
 	health    *health.Server
 	http      *http.Server
@@ -70,13 +78,14 @@ type Server struct {
 // New prepares a member from cfg; it opens nothing until Start.
 func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 	return &Server{
-		cfg:        cfg,
-		lg:         lg,
-		wait:       newWaitRegistry(),
-		nextRead:   newReadRound(),
-		readKick:   make(chan struct{}, 1),
-		stopping:   make(chan struct{}),
-		reqTimeout: 5*time.Second + 2*cfg.ElectionTimeout,
+		cfg:           cfg,
+		lg:            lg,
+		wait:          newWaitRegistry(),
+		nextRead:      newReadRound(),
+		readKick:      make(chan struct{}, 1),
+		leaderChanged: make(chan struct{}, 1),
+		stopping:      make(chan struct{}),
+		reqTimeout:    5*time.Second + 2*cfg.ElectionTimeout,
 	}, nil
 }
 
@@ -130,11 +139,17 @@ func (s *Server) openStorage() error {
 	if s.kv, err = mvcc.New(eng, s.lg.With("component", "mvcc")); err != nil {
 		return err
 	}
+	if s.lessor, err = lease.New(eng.DB(), lease.Config{MinTTL: minLeaseTTL(s.cfg.ElectionTimeout)}); err != nil {
+		return err
+	}
+	s.kv.SetLeases(s.lessor)
+	s.hub = watch.New(s.kv, watch.Config{ProgressInterval: s.cfg.ProgressNotifyInterval()}, s.lg.With("component", "watch"))
+	s.kv.SetObserver(s.hub)
 	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
 		return err
 	}
 	if s.applier, err = apply.New(apply.Config{
-		Engine: eng, KV: s.kv, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+		Engine: eng, KV: s.kv, Lessor: s.lessor, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err
 	}
@@ -176,12 +191,15 @@ func (s *Server) startRaft() error {
 	}
 	s.node = node
 	s.kv.Start(context.Background())
-	s.wg.Add(2)
+	s.hub.Start()
+	s.wg.Add(4)
 	go func() {
 		defer s.wg.Done()
 		s.applier.Run(node.Committed(), s.stopping)
 	}()
 	go s.readLoop()
+	go s.forwardLeaderChanges()
+	go s.leaseLoop()
 	return nil
 }
 
@@ -243,11 +261,15 @@ func (s *Server) close() error {
 		_ = s.http.Shutdown(ctx)
 		cancel()
 	}
+	s.checkpointOnStop()
 	close(s.stopping)
 	if s.node != nil {
 		s.node.Stop()
 	}
 	s.wg.Wait()
+	if s.hub != nil {
+		s.hub.Close()
+	}
 	if s.kv != nil {
 		s.kv.Close()
 	}
@@ -257,6 +279,33 @@ func (s *Server) close() error {
 	}
 	s.lg.Info("stopped serving")
 	return err
+}
+
+// forwardLeaderChanges passes the raft node's leader changes on.
+func (s *Server) forwardLeaderChanges() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.node.LeaderChanged():
+			select {
+			case s.leaderChanged <- struct{}{}:
+			default:
+			}
+		case <-s.stopping:
+			return
+		}
+	}
+}
+
+// checkpointOnStop replicates the remaining lease TTLs before a leader
+// stops, so that leases neither lose nor gain time across a restart.
+func (s *Server) checkpointOnStop() {
+	if s.node == nil || s.lessor == nil || !s.lessor.IsPrimary() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.checkpointLeases(ctx)
 }
 
 // stopGRPC drains in-flight RPCs for a while, then cuts the rest (long

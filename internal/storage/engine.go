@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -92,31 +91,24 @@ func GetUint64(r pebble.Reader, key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// SizeBytes is the disk space the engine uses (what etcd calls the db size).
+// SizeBytes is the disk space the engine uses (what etcd calls the db size):
+// every file, live or awaiting deletion. Pebble counts the active WAL's
+// physical size only once it is closed, so its logical size stands in.
 func (e *Engine) SizeBytes() int64 {
-	return int64(e.db.Metrics().DiskSpaceUsage())
+	m := e.db.Metrics()
+	n := m.DiskSpaceUsage()
+	if m.WAL.Size > m.WAL.PhysicalSize {
+		n += m.WAL.Size - m.WAL.PhysicalSize
+	}
+	return int64(n)
 }
 
-// LiveBytes is the disk space of live files: the current WAL (data not yet
-// flushed) and live tables, without obsolete files awaiting deletion. It is
-// what etcd calls the size "in use".
+// LiveBytes is the space of live data: the WAL (data not yet flushed) and
+// live tables, without files awaiting deletion. It is what etcd calls the
+// size "in use".
 func (e *Engine) LiveBytes() int64 {
 	m := e.db.Metrics()
-	return int64(m.WAL.PhysicalSize + m.Table.Local.LiveSize + m.BlobFiles.Local.LiveSize)
-}
-
-// IsEmptyDir reports whether dir holds no engine yet.
-func IsEmptyDir(dir string) bool {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return true
-	}
-	for _, e := range ents {
-		if filepath.Ext(e.Name()) == ".sst" || e.Name() == "CURRENT" || len(e.Name()) > 8 && e.Name()[:8] == "MANIFEST" {
-			return false
-		}
-	}
-	return true
+	return int64(max(m.WAL.Size, m.WAL.PhysicalSize) + m.Table.Local.LiveSize + m.BlobFiles.Local.LiveSize)
 }
 
 // pebbleLogger sends Pebble's own messages to slog at debug level, except

@@ -19,6 +19,11 @@ const (
 	PrefixMember byte = 'n'
 	// PrefixRemovedMember holds IDs of removed members.
 	PrefixRemovedMember byte = 'N'
+	// PrefixLease holds leases: PrefixLease + 8-byte lease ID.
+	PrefixLease byte = 's'
+	// PrefixLeaseKey indexes the keys attached to each lease:
+	// PrefixLeaseKey + 8-byte lease ID + user key, with an empty value.
+	PrefixLeaseKey byte = 't'
 )
 
 // Metadata keys.
@@ -74,6 +79,22 @@ func RemovedMemberKey(id uint64) []byte {
 	k := MemberKey(id)
 	k[0] = PrefixRemovedMember
 	return k
+}
+
+// LeaseKey is the key of a lease record.
+func LeaseKey(id int64) []byte {
+	k := make([]byte, 9)
+	k[0] = PrefixLease
+	binary.BigEndian.PutUint64(k[1:], uint64(id))
+	return k
+}
+
+// LeaseKeyIndex is the index entry attaching key to lease id.
+func LeaseKeyIndex(id int64, key []byte) []byte {
+	k := make([]byte, 9, 9+len(key))
+	k[0] = PrefixLeaseKey
+	binary.BigEndian.PutUint64(k[1:], uint64(id))
+	return append(k, key...)
 }
 
 // PrefixEnd returns the smallest key greater than every key starting with

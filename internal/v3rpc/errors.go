@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/mvcc"
 )
 
@@ -33,6 +34,10 @@ var errorTable = []struct {
 	{mvcc.ErrKeyNotFound, rpctypes.ErrGRPCKeyNotFound},
 	{mvcc.ErrLeaseNotFound, rpctypes.ErrGRPCLeaseNotFound},
 	{mvcc.ErrInvalidSortOption, rpctypes.ErrGRPCInvalidSortOption},
+	{lease.ErrLeaseNotFound, rpctypes.ErrGRPCLeaseNotFound},
+	{lease.ErrLeaseExists, rpctypes.ErrGRPCLeaseExist},
+	{lease.ErrLeaseTTLTooLarge, rpctypes.ErrGRPCLeaseTTLTooLarge},
+	{lease.ErrNotPrimary, rpctypes.ErrGRPCNotLeader},
 	{ErrStopped, rpctypes.ErrGRPCStopped},
 	{ErrTimeout, rpctypes.ErrGRPCTimeout},
 	{ErrNoLeader, rpctypes.ErrGRPCNoLeader},

@@ -14,6 +14,8 @@ type Backend interface {
 	KVBackend
 	MaintenanceBackend
 	ClusterBackend
+	WatchBackend
+	LeaseBackend
 	Header
 }
 
@@ -42,6 +44,8 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 	pb.RegisterKVServer(gs, NewKVServer(be, be, cfg.MaxTxnOps))
 	pb.RegisterMaintenanceServer(gs, NewMaintenanceServer(be, be))
 	pb.RegisterClusterServer(gs, NewClusterServer(be, be))
+	pb.RegisterWatchServer(gs, NewWatchServer(be, be, cfg.MaxRequestBytes))
+	pb.RegisterLeaseServer(gs, NewLeaseServer(be, be))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	return gs, hs

@@ -54,6 +54,8 @@ func TestConformanceRange(t *testing.T) {
 		rng("count only", all(&pb.RangeRequest{CountOnly: true})),
 		rng("count only with limit", all(&pb.RangeRequest{CountOnly: true, Limit: 1})),
 		rng("keys only and count only", all(&pb.RangeRequest{KeysOnly: true, CountOnly: true})),
+		rng("keys only sorted by value", all(&pb.RangeRequest{KeysOnly: true, SortTarget: pb.RangeRequest_VALUE, SortOrder: pb.RangeRequest_DESCEND})),
+		rng("keys only sorted by value, limit 2", all(&pb.RangeRequest{KeysOnly: true, SortTarget: pb.RangeRequest_VALUE, Limit: 2})),
 		rng("min mod rev 5", all(&pb.RangeRequest{MinModRevision: 5})),
 		rng("max mod rev 7", all(&pb.RangeRequest{MaxModRevision: 7})),
 		rng("min create rev 3", all(&pb.RangeRequest{MinCreateRevision: 3})),
@@ -223,6 +225,9 @@ func TestConformanceTxn(t *testing.T) {
 
 func TestConformanceCompact(t *testing.T) {
 	steps := []step{
+		compact("compact 0 on a fresh store", &pb.CompactionRequest{}),
+		compact("compact 0 again", &pb.CompactionRequest{}),
+		rng("read at 0 after compacting at 0", &pb.RangeRequest{Key: b("a")}),
 		put("a=1", &pb.PutRequest{Key: b("a"), Value: b("1")}),
 		put("a=2", &pb.PutRequest{Key: b("a"), Value: b("2")}),
 		put("b=1", &pb.PutRequest{Key: b("b"), Value: b("1")}),

@@ -29,12 +29,14 @@ var allowed = map[string][]string{
 	"internal/mvcc":       {"internal/storage"},
 	"internal/membership": {"internal/storage"},
 	"internal/raftnode":   {"internal/storage", "internal/logging"},
-	"internal/apply":      {"internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage"},
-	"internal/v3rpc":      {"internal/mvcc"},
+	"internal/apply":      {"internal/lease", "internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage"},
+	"internal/lease":      {"internal/storage"},
+	"internal/watch":      {},
+	"internal/v3rpc":      {"internal/lease", "internal/mvcc"},
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
-		"internal/apply", "internal/config", "internal/httpapi", "internal/membership", "internal/mvcc",
-		"internal/raftnode", "internal/storage", "internal/v3rpc", "internal/version",
+		"internal/apply", "internal/config", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
+		"internal/raftnode", "internal/storage", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
 }

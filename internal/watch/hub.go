@@ -1,0 +1,281 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+)
+
+// Store is the MVCC store as the hub needs it.
+type Store interface {
+	Rev() int64
+	CompactRev() int64
+	Events(from, to int64, prevKV bool, match func(key []byte) bool, fn func(rev int64, ev *mvccpb.Event) error) error
+}
+
+// Config tunes the hub; zero values take the defaults.
+type Config struct {
+	// ProgressInterval is how often watchers that asked for progress
+	// notifications get one when no event reached them (etcd's
+	// --watch-progress-notify-interval, default 10 minutes).
+	ProgressInterval time.Duration
+	// MaxQueued bounds each watcher's queue of responses; a watcher that
+	// falls further behind catches up from the store instead.
+	MaxQueued int
+	// CatchUpEvents bounds the events read for one watcher per catch-up
+	// step (a revision is never split).
+	CatchUpEvents int
+	// CatchUpInterval is how often unsynced watchers are looked at even
+	// when nothing woke the catch-up loop.
+	CatchUpInterval time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = 10 * time.Minute
+	}
+	if c.MaxQueued <= 0 {
+		c.MaxQueued = 1024
+	}
+	if c.CatchUpEvents <= 0 {
+		c.CatchUpEvents = 1000
+	}
+	if c.CatchUpInterval <= 0 {
+		c.CatchUpInterval = 100 * time.Millisecond
+	}
+}
+
+// Hub is the registry of every watcher on this member.
+type Hub struct {
+	store Store
+	cfg   Config
+	lg    *slog.Logger
+
+	mu struct {
+		sync.Mutex
+		// rev is the newest revision the hub has fanned out.
+		rev int64
+		// synced watchers, indexed: single keys by key, ranges in a set.
+		single   map[string]map[*watcher]struct{}
+		ranges   map[*watcher]struct{}
+		unsynced map[*watcher]struct{}
+	}
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New creates a hub over store, starting at its current revision.
+func New(store Store, cfg Config, lg *slog.Logger) *Hub {
+	cfg.setDefaults()
+	h := &Hub{store: store, cfg: cfg, lg: lg, kick: make(chan struct{}, 1)}
+	h.mu.rev = store.Rev()
+	h.mu.single = map[string]map[*watcher]struct{}{}
+	h.mu.ranges = map[*watcher]struct{}{}
+	h.mu.unsynced = map[*watcher]struct{}{}
+	return h
+}
+
+// Start runs the catch-up and progress loops until Close.
+func (h *Hub) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = make(chan struct{})
+	go h.loop(ctx)
+}
+
+// Close stops the loops.
+func (h *Hub) Close() {
+	if h.cancel != nil {
+		h.cancel()
+		<-h.done
+	}
+}
+
+// Rev is the newest revision fanned out.
+func (h *Hub) Rev() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.mu.rev
+}
+
+func (h *Hub) wake() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+// OnRevision implements mvcc.Observer: it queues rev's events for every
+// synced watcher they match. It never blocks on a consumer.
+func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.mu.rev = rev
+	if len(h.mu.single) == 0 && len(h.mu.ranges) == 0 {
+		return
+	}
+	matched := map[*watcher][]*mvccpb.Event{}
+	var order []*watcher
+	add := func(w *watcher, ev *mvccpb.Event) {
+		if _, ok := matched[w]; !ok {
+			order = append(order, w)
+		}
+		matched[w] = append(matched[w], ev)
+	}
+	for _, ev := range events {
+		for w := range h.mu.single[string(ev.Kv.Key)] {
+			add(w, ev)
+		}
+		for w := range h.mu.ranges {
+			if w.matches(ev.Kv.Key) {
+				add(w, ev)
+			}
+		}
+	}
+	var stripped map[*mvccpb.Event]*mvccpb.Event
+	for _, w := range order {
+		if rev < w.startRev {
+			continue
+		}
+		evs := w.filter(matched[w])
+		if len(evs) == 0 {
+			continue
+		}
+		if !w.prevKV {
+			if stripped == nil {
+				stripped = map[*mvccpb.Event]*mvccpb.Event{}
+			}
+			evs = stripPrev(evs, stripped)
+		}
+		resp := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: rev}, WatchId: w.id, Events: evs}
+		if !w.s.enqueue(w, resp, h.cfg.MaxQueued) {
+			// The consumer is too far behind: it catches up from the
+			// store, starting with this revision.
+			h.unsyncLocked(w, rev)
+		}
+	}
+}
+
+// stripPrev returns evs without PrevKv, sharing one copy of each event
+// among all watchers of the revision.
+func stripPrev(evs []*mvccpb.Event, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {
+	out := make([]*mvccpb.Event, len(evs))
+	for i, ev := range evs {
+		if ev.PrevKv == nil {
+			out[i] = ev
+			continue
+		}
+		c, ok := cache[ev]
+		if !ok {
+			c = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv}
+			cache[ev] = c
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func (h *Hub) addSyncedLocked(w *watcher) {
+	w.synced = true
+	w.catchingUp.Store(false)
+	if w.end == nil {
+		set := h.mu.single[string(w.key)]
+		if set == nil {
+			set = map[*watcher]struct{}{}
+			h.mu.single[string(w.key)] = set
+		}
+		set[w] = struct{}{}
+		return
+	}
+	h.mu.ranges[w] = struct{}{}
+}
+
+func (h *Hub) removeLocked(w *watcher) {
+	if w.synced {
+		if w.end == nil {
+			set := h.mu.single[string(w.key)]
+			delete(set, w)
+			if len(set) == 0 {
+				delete(h.mu.single, string(w.key))
+			}
+		} else {
+			delete(h.mu.ranges, w)
+		}
+	}
+	delete(h.mu.unsynced, w)
+	w.synced = false
+}
+
+// unsyncLocked moves w to catch-up from revision next on.
+func (h *Hub) unsyncLocked(w *watcher, next int64) {
+	h.removeLocked(w)
+	h.addUnsyncedLocked(w, next)
+}
+
+func (h *Hub) addUnsyncedLocked(w *watcher, next int64) {
+	w.nextRev = next
+	w.catchingUp.Store(true)
+	h.mu.unsynced[w] = struct{}{}
+	h.wake()
+}
+
+// watcher is one watch.
+type watcher struct {
+	id       int64
+	s        *Stream
+	key, end []byte // end nil: the single key; empty: every key from key on
+	prevKV   bool
+	noPut    bool
+	noDelete bool
+	progress bool // progress notifications requested
+	fragment bool
+	// startRev is the first revision to deliver for a watch that starts in
+	// the future.
+	startRev int64
+
+	// Guarded by Hub.mu.
+	synced  bool
+	nextRev int64 // next revision to read when unsynced
+	// catchingUp mirrors !synced for the stream, which cannot take Hub.mu.
+	catchingUp atomic.Bool
+
+	// Guarded by Stream.mu.
+	queue     []*pb.WatchResponse
+	queuedAll bool // every queued response counts toward progress
+	active    bool // in the stream's round-robin list
+	eventSent bool // an event went out since the last progress tick
+	closed    bool
+}
+
+func (w *watcher) matches(k []byte) bool {
+	if w.end == nil {
+		return bytes.Equal(k, w.key)
+	}
+	if bytes.Compare(k, w.key) < 0 {
+		return false
+	}
+	return len(w.end) == 0 || bytes.Compare(k, w.end) < 0
+}
+
+// filter drops the event types the watcher filters out; it returns evs
+// itself when nothing is dropped.
+func (w *watcher) filter(evs []*mvccpb.Event) []*mvccpb.Event {
+	if !w.noPut && !w.noDelete {
+		return evs
+	}
+	var out []*mvccpb.Event
+	for _, ev := range evs {
+		if (ev.Type == mvccpb.PUT && w.noPut) || (ev.Type == mvccpb.DELETE && w.noDelete) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}

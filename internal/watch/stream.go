@@ -1,0 +1,320 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// Cancel reasons with etcd's texts.
+var (
+	ErrDuplicateID = errors.New("mvcc: duplicate watch ID provided on the WatchStream")
+	errCompacted   = errors.New("etcdserver: mvcc: required revision has been compacted")
+	// ErrStreamClosed ends Next once the stream is closed.
+	ErrStreamClosed = errors.New("watch: stream closed")
+)
+
+// Stream is the set of watchers of one client stream.
+type Stream struct {
+	h     *Hub
+	ready chan struct{}
+
+	mu struct {
+		sync.Mutex
+		watchers map[int64]*watcher
+		nextID   int64
+		control  []*pb.WatchResponse // created, canceled: before any event
+		active   []*watcher          // watchers with queued responses, in turn
+		progress bool                // a progress request is waiting
+		closed   bool
+	}
+}
+
+// NewStream opens a stream.
+func (h *Hub) NewStream() *Stream {
+	s := &Stream{h: h, ready: make(chan struct{}, 1)}
+	s.mu.watchers = map[int64]*watcher{}
+	return s
+}
+
+func (s *Stream) notify() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Watch creates a watcher for req. Its created response (or the reason it
+// could not be created) is queued for Next.
+func (s *Stream) Watch(req *pb.WatchCreateRequest) {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return
+	}
+	cur := h.mu.rev
+	refuse := func(reason error) {
+		s.controlLocked(&pb.WatchResponse{
+			Header: &pb.ResponseHeader{Revision: cur}, WatchId: -1,
+			Created: true, Canceled: true, CancelReason: reason.Error(),
+		})
+	}
+	if req.StartRevision < 0 {
+		refuse(errCompacted)
+		return
+	}
+	id := req.WatchId
+	if id != 0 {
+		if _, dup := s.mu.watchers[id]; dup {
+			refuse(ErrDuplicateID)
+			return
+		}
+	} else {
+		for {
+			if _, used := s.mu.watchers[s.mu.nextID]; !used {
+				break
+			}
+			s.mu.nextID++
+		}
+		id = s.mu.nextID
+		s.mu.nextID++
+	}
+	w := newWatcher(s, id, req)
+	s.mu.watchers[id] = w
+	s.controlLocked(&pb.WatchResponse{Header: &pb.ResponseHeader{Revision: cur}, WatchId: id, Created: true})
+	switch start := req.StartRevision; {
+	case start == 0 || start > cur:
+		w.startRev = start
+		h.addSyncedLocked(w)
+	case start < h.store.CompactRev():
+		delete(s.mu.watchers, id)
+		s.controlLocked(&pb.WatchResponse{
+			Header: &pb.ResponseHeader{}, WatchId: id, Canceled: true, CompactRevision: h.store.CompactRev(),
+		})
+	default:
+		h.addUnsyncedLocked(w, start)
+	}
+}
+
+func newWatcher(s *Stream, id int64, req *pb.WatchCreateRequest) *watcher {
+	key := req.Key
+	if len(key) == 0 {
+		key = []byte{0}
+	}
+	var end []byte
+	switch {
+	case len(req.RangeEnd) == 1 && req.RangeEnd[0] == 0:
+		end = []byte{}
+	case len(req.RangeEnd) > 0:
+		end = req.RangeEnd
+	}
+	w := &watcher{id: id, s: s, key: key, end: end, prevKV: req.PrevKv, progress: req.ProgressNotify, fragment: req.Fragment}
+	for _, f := range req.Filters {
+		switch f {
+		case pb.WatchCreateRequest_NOPUT:
+			w.noPut = true
+		case pb.WatchCreateRequest_NODELETE:
+			w.noDelete = true
+		}
+	}
+	return w
+}
+
+// Cancel removes watcher id and queues its canceled response; an unknown id
+// is ignored, as etcd does.
+func (s *Stream) Cancel(id int64) {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.mu.watchers[id]
+	if !ok {
+		return
+	}
+	h.removeLocked(w)
+	s.dropLocked(w)
+	s.controlLocked(&pb.WatchResponse{Header: &pb.ResponseHeader{Revision: h.mu.rev}, WatchId: id, Canceled: true})
+}
+
+// RequestProgress asks for one progress notification (watch ID -1) at the
+// newest revision, sent once every watcher of the stream has caught up and
+// its queued events are out. A stream without watchers gets none.
+func (s *Stream) RequestProgress() {
+	s.mu.Lock()
+	if len(s.mu.watchers) > 0 {
+		s.mu.progress = true
+	}
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Close removes every watcher of the stream.
+func (s *Stream) Close() {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.closed = true
+	for _, w := range s.mu.watchers {
+		h.removeLocked(w)
+		s.dropLocked(w)
+	}
+	s.notify()
+}
+
+// Fragment reports whether watcher id asked for fragmented responses.
+func (s *Stream) Fragment(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.mu.watchers[id]
+	return ok && w.fragment
+}
+
+// Next returns the next response to send, waiting until there is one or
+// ctx ends. Control responses go first; then watchers take turns.
+func (s *Stream) Next(ctx context.Context) (*pb.WatchResponse, error) {
+	for {
+		if resp, err := s.next(); resp != nil || err != nil {
+			return resp, err
+		}
+		if resp := s.progressIfSynced(); resp != nil {
+			return resp, nil
+		}
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Stream) next() (*pb.WatchResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.mu.control) > 0 {
+		resp := s.mu.control[0]
+		s.mu.control[0] = nil
+		s.mu.control = s.mu.control[1:]
+		return resp, nil
+	}
+	if s.mu.closed {
+		return nil, ErrStreamClosed
+	}
+	for len(s.mu.active) > 0 {
+		w := s.mu.active[0]
+		s.mu.active = s.mu.active[1:]
+		if w.closed || len(w.queue) == 0 {
+			w.active = false
+			continue
+		}
+		resp := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		if len(resp.Events) > 0 {
+			w.eventSent = true
+		}
+		if len(w.queue) > 0 {
+			s.mu.active = append(s.mu.active, w)
+		} else {
+			w.active = false
+			w.queue = nil
+		}
+		if w.catchingUp.Load() {
+			s.h.wake() // room for the next catch-up batch
+		}
+		return resp, nil
+	}
+	return nil, nil
+}
+
+// progressIfSynced answers a pending progress request once every watcher is
+// synced with nothing queued.
+func (s *Stream) progressIfSynced() *pb.WatchResponse {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.mu.progress {
+		return nil
+	}
+	if len(s.mu.watchers) == 0 {
+		s.mu.progress = false
+		return nil
+	}
+	for _, w := range s.mu.watchers {
+		if !w.synced || len(w.queue) > 0 || w.startRev > h.mu.rev+1 {
+			return nil
+		}
+	}
+	s.mu.progress = false
+	return &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: h.mu.rev}, WatchId: -1}
+}
+
+// enqueue adds resp to w's queue; with limit > 0 it refuses (returns false)
+// when the queue is full. Called with Hub.mu held.
+func (s *Stream) enqueue(w *watcher, resp *pb.WatchResponse, limit int) bool {
+	s.mu.Lock()
+	if w.closed {
+		s.mu.Unlock()
+		return true
+	}
+	if limit > 0 && len(w.queue) >= limit {
+		s.mu.Unlock()
+		return false
+	}
+	w.queue = append(w.queue, resp)
+	if !w.active {
+		w.active = true
+		s.mu.active = append(s.mu.active, w)
+	}
+	s.mu.Unlock()
+	s.notify()
+	return true
+}
+
+func (s *Stream) queueLen(w *watcher) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(w.queue)
+}
+
+// progressTick queues a progress notification for w unless an event reached
+// it since the last tick or events are still queued. Called with Hub.mu held.
+func (s *Stream) progressTick(w *watcher, rev int64) {
+	s.mu.Lock()
+	sent, queued := w.eventSent, len(w.queue) > 0
+	w.eventSent = false
+	s.mu.Unlock()
+	if sent || queued || w.startRev > rev+1 {
+		return
+	}
+	s.enqueue(w, &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: rev}, WatchId: w.id}, 0)
+}
+
+// end removes w (already out of the hub's sets) and queues its final
+// response. Called with Hub.mu held.
+func (s *Stream) end(w *watcher, resp *pb.WatchResponse) {
+	s.mu.Lock()
+	s.dropLocked(w)
+	s.controlLocked(resp)
+	s.mu.Unlock()
+}
+
+func (s *Stream) dropLocked(w *watcher) {
+	w.closed = true
+	w.queue = nil
+	delete(s.mu.watchers, w.id)
+}
+
+func (s *Stream) controlLocked(resp *pb.WatchResponse) {
+	s.mu.control = append(s.mu.control, resp)
+	s.notify()
+}
