@@ -1,0 +1,19 @@
+// Package ctl is Cairn's etcdctl: the v3 command-line client, built on cobra
+// and go.etcd.io/etcd/client/v3.
+//
+// The output of every command is meant to be byte-identical to etcdctl 3.6
+// for the same server data, in every --write-out format and with --hex, and
+// errors end the process with etcdctl's exit codes. Golden tests in testdata/
+// hold the reference tool's real output and pin that.
+//
+// Layout: one file per command group (get.go, put.go, del.go, txn.go,
+// compaction.go, endpoint.go, member.go, version.go), one file per output
+// format (printer_*.go), and the shared machinery: global flags and the
+// ETCDCTL_* environment (root.go, env.go), the client (client.go), the help
+// screens (help.go), exit codes (exit.go) and the txn grammar (txn_parse.go).
+//
+// Commands never call os.Exit: they return an error with an exit code and Main turns it
+// into "Error: <message>" on stderr and an exit code, so tests run the whole
+// command tree in-process and capture stdout and stderr through cobra's
+// OutOrStdout and ErrOrStderr.
+package ctl

@@ -1,0 +1,172 @@
+package ctl
+
+import (
+	"fmt"
+	"io"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// fieldsPrinter writes one `"Name" : value` line per field, for scripts:
+// byte strings Go-quoted, numbers in decimal. With --hex the cluster and
+// member IDs are hex and lease IDs are 16 hex digits.
+type fieldsPrinter struct {
+	w   io.Writer
+	hex bool
+}
+
+func (p *fieldsPrinter) field(name string, format string, v any) {
+	fmt.Fprintf(p.w, "%q : "+format+"\n", name, v)
+}
+
+func (p *fieldsPrinter) id(name string, v uint64) {
+	if p.hex {
+		p.field(name, "%x", v)
+		return
+	}
+	p.field(name, "%d", v)
+}
+
+func (p *fieldsPrinter) header(h *pb.ResponseHeader) {
+	p.id("ClusterID", h.GetClusterId())
+	p.id("MemberID", h.GetMemberId())
+	p.field("Revision", "%d", h.GetRevision())
+	p.field("RaftTerm", "%d", h.GetRaftTerm())
+}
+
+func (p *fieldsPrinter) kv(prefix string, kv *mvccpb.KeyValue) {
+	p.field(prefix+"Key", "%q", kv.Key)
+	p.field(prefix+"CreateRevision", "%d", kv.CreateRevision)
+	p.field(prefix+"ModRevision", "%d", kv.ModRevision)
+	p.field(prefix+"Version", "%d", kv.Version)
+	p.field(prefix+"Value", "%q", kv.Value)
+	if p.hex {
+		p.field(prefix+"Lease", "%016x", kv.Lease)
+	} else {
+		p.field(prefix+"Lease", "%d", kv.Lease)
+	}
+}
+
+func (p *fieldsPrinter) get(resp *clientv3.GetResponse, _ bool) error {
+	p.rangeResponse((*pb.RangeResponse)(resp))
+	return nil
+}
+
+func (p *fieldsPrinter) rangeResponse(resp *pb.RangeResponse) {
+	p.header(resp.Header)
+	for _, kv := range resp.Kvs {
+		p.kv("", kv)
+	}
+	p.field("More", "%v", resp.More)
+	p.field("Count", "%d", resp.Count)
+}
+
+func (p *fieldsPrinter) put(resp *clientv3.PutResponse) error {
+	p.putResponse((*pb.PutResponse)(resp))
+	return nil
+}
+
+func (p *fieldsPrinter) putResponse(resp *pb.PutResponse) {
+	p.header(resp.Header)
+	if resp.PrevKv != nil {
+		p.kv("Prev", resp.PrevKv)
+	}
+}
+
+func (p *fieldsPrinter) del(resp *clientv3.DeleteResponse) error {
+	p.delResponse((*pb.DeleteRangeResponse)(resp))
+	return nil
+}
+
+func (p *fieldsPrinter) delResponse(resp *pb.DeleteRangeResponse) {
+	p.header(resp.Header)
+	p.field("Deleted", "%d", resp.Deleted)
+	for _, kv := range resp.PrevKvs {
+		p.kv("Prev", kv)
+	}
+}
+
+func (p *fieldsPrinter) txn(resp *clientv3.TxnResponse) error {
+	p.txnResponse((*pb.TxnResponse)(resp))
+	return nil
+}
+
+func (p *fieldsPrinter) txnResponse(resp *pb.TxnResponse) {
+	p.header(resp.Header)
+	p.field("Succeeded", "%v", resp.Succeeded)
+	for _, op := range resp.Responses {
+		switch r := op.Response.(type) {
+		case *pb.ResponseOp_ResponseRange:
+			p.rangeResponse(r.ResponseRange)
+		case *pb.ResponseOp_ResponsePut:
+			p.putResponse(r.ResponsePut)
+		case *pb.ResponseOp_ResponseDeleteRange:
+			p.delResponse(r.ResponseDeleteRange)
+		case *pb.ResponseOp_ResponseTxn:
+			p.txnResponse(r.ResponseTxn)
+		}
+	}
+}
+
+// memberList's header has no revision line: a member list is not a read of
+// the key space.
+func (p *fieldsPrinter) memberList(resp *clientv3.MemberListResponse) error {
+	p.id("ClusterID", resp.Header.GetClusterId())
+	p.id("MemberID", resp.Header.GetMemberId())
+	p.field("RaftTerm", "%d", resp.Header.GetRaftTerm())
+	for _, m := range resp.Members {
+		p.id("ID", m.ID)
+		p.field("Name", "%q", m.Name)
+		for _, u := range m.PeerURLs {
+			p.field("PeerURL", "%q", u)
+		}
+		for _, u := range m.ClientURLs {
+			p.field("ClientURL", "%q", u)
+		}
+		p.field("IsLearner", "%v", m.IsLearner)
+		fmt.Fprintln(p.w)
+	}
+	return nil
+}
+
+func (p *fieldsPrinter) endpointHealth(results []healthResult) error {
+	for _, h := range results {
+		p.field("Endpoint", "%q", h.Endpoint)
+		p.field("Health", "%v", h.Health)
+		p.field("Took", "%s", h.Took)
+		p.field("Error", "%s", h.Error)
+		fmt.Fprintln(p.w)
+	}
+	return nil
+}
+
+// endpointStatus prints the leader in decimal even with --hex, as etcdctl
+// does.
+func (p *fieldsPrinter) endpointStatus(results []statusResult) error {
+	for _, r := range results {
+		s := r.Resp
+		p.header(s.Header)
+		p.field("Version", "%q", s.Version)
+		p.field("StorageVersion", "%q", s.StorageVersion)
+		p.field("DBSize", "%d", s.DbSize)
+		p.field("DBSizeInUse", "%d", s.DbSizeInUse)
+		p.field("DBSizeQuota", "%d", s.DbSizeQuota)
+		p.field("Leader", "%d", s.Leader)
+		p.field("IsLearner", "%v", s.IsLearner)
+		p.field("RaftIndex", "%d", s.RaftIndex)
+		p.field("RaftAppliedIndex", "%d", s.RaftAppliedIndex)
+		p.field("Errors", "%v", s.Errors)
+		p.field("Endpoint", "%q", r.Endpoint)
+		var target string
+		var enabled bool
+		if s.DowngradeInfo != nil {
+			target, enabled = s.DowngradeInfo.TargetVersion, s.DowngradeInfo.Enabled
+		}
+		p.field("DowngradeTargetVersion", "%q", target)
+		p.field("DowngradeEnabled", "%v", enabled)
+		fmt.Fprintln(p.w)
+	}
+	return nil
+}

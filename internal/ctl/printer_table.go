@@ -1,0 +1,52 @@
+package ctl
+
+import (
+	"fmt"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// tablePrinter draws members and endpoints as tables (see table.go). Key
+// space results have no table form.
+type tablePrinter struct {
+	simplePrinter
+}
+
+func (p *tablePrinter) get(*clientv3.GetResponse, bool) error { return notSupported("table") }
+func (p *tablePrinter) put(*clientv3.PutResponse) error       { return notSupported("table") }
+func (p *tablePrinter) del(*clientv3.DeleteResponse) error    { return notSupported("table") }
+func (p *tablePrinter) txn(*clientv3.TxnResponse) error       { return notSupported("table") }
+
+func (p *tablePrinter) memberList(resp *clientv3.MemberListResponse) error {
+	header := []string{"ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"}
+	var rows [][]string
+	for _, m := range resp.Members {
+		rows = append(rows, memberRow(m))
+	}
+	renderTable(p.w, header, rows)
+	return nil
+}
+
+func (p *tablePrinter) endpointHealth(results []healthResult) error {
+	header := []string{"ENDPOINT", "HEALTH", "TOOK", "ERROR"}
+	var rows [][]string
+	for _, h := range results {
+		rows = append(rows, []string{h.Endpoint, fmt.Sprint(h.Health), h.Took, h.Error})
+	}
+	renderTable(p.w, header, rows)
+	return nil
+}
+
+func (p *tablePrinter) endpointStatus(results []statusResult) error {
+	header := make([]string, len(statusHeader))
+	for i, h := range statusHeader {
+		header[i] = strings.ToUpper(h)
+	}
+	var rows [][]string
+	for _, r := range results {
+		rows = append(rows, statusRow(r))
+	}
+	renderTable(p.w, header, rows)
+	return nil
+}
