@@ -1,0 +1,263 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/testutil"
+)
+
+func TestLeaseGrantRevokeTimeToLive(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	g, err := c.Grant(ctx, 60)
+	if err != nil || g.TTL != 60 || g.ID == 0 {
+		t.Fatalf("grant: %v %v", g, err)
+	}
+	// A TTL below the minimum (1.5 election timeouts) is raised to it.
+	short, err := c.Grant(ctx, 0)
+	if err != nil || short.TTL != 1 {
+		t.Fatalf("short grant: %v %v", short, err)
+	}
+	if _, err := c.Lease.Grant(ctx, 9000000001); err != rpctypes.ErrLeaseTTLTooLarge {
+		t.Fatalf("huge TTL: %v", err)
+	}
+	if _, err := c.Put(ctx, "a", "1", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "b", "1", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "b", "2", clientv3.WithIgnoreLease()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "x", "1", clientv3.WithLease(12345)); err != rpctypes.ErrLeaseNotFound {
+		t.Fatalf("put with unknown lease: %v", err)
+	}
+	ttl, err := c.TimeToLive(ctx, g.ID, clientv3.WithAttachedKeys())
+	if err != nil || ttl.GrantedTTL != 60 || ttl.TTL < 58 || len(ttl.Keys) != 2 {
+		t.Fatalf("ttl: %+v %v", ttl, err)
+	}
+	if ttl, _ := c.TimeToLive(ctx, 424242); ttl.TTL != -1 {
+		t.Fatalf("unknown lease TTL %d, want -1", ttl.TTL)
+	}
+	leases, err := c.Leases(ctx)
+	if err != nil || len(leases.Leases) != 2 {
+		t.Fatalf("leases: %v %v", leases, err)
+	}
+	w := c.Watch(ctx, "", clientv3.WithPrefix())
+	rv, err := c.Revoke(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := <-w
+	if len(resp.Events) != 2 || resp.Events[0].Type != mvccpb.DELETE || resp.Header.Revision != rv.Header.Revision {
+		t.Fatalf("revoke deleted %v at %d", resp.Events, rv.Header.Revision)
+	}
+	if _, err := c.Revoke(ctx, g.ID); err != rpctypes.ErrLeaseNotFound {
+		t.Fatalf("second revoke: %v", err)
+	}
+	if _, err := c.Grant(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lease.Grant(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLeaseExpiryDeletesKeys(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	g, err := c.Grant(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "e/1", "v", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "e/2", "v", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w := c.Watch(ctx, "e/", clientv3.WithPrefix(), clientv3.WithPrevKV())
+	start := time.Now()
+	select {
+	case resp := <-w:
+		if len(resp.Events) != 2 || resp.Events[0].Type != mvccpb.DELETE || resp.Events[0].PrevKv == nil {
+			t.Fatalf("expiry events %v", resp.Events)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("lease did not expire")
+	}
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Fatalf("lease expired after %v, before its TTL", d)
+	}
+	if ka, err := c.KeepAliveOnce(ctx, g.ID); err != rpctypes.ErrLeaseNotFound {
+		t.Fatalf("keepalive of an expired lease: %v %v", ka, err)
+	}
+}
+
+func TestLeaseKeepAliveKeepsAlive(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	g, err := c.Grant(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "k", "v", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	kctx, stop := context.WithCancel(ctx)
+	ka, err := c.KeepAlive(kctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range ka {
+		}
+	}()
+	time.Sleep(3 * time.Second) // three TTLs: the key lives only thanks to keepalives
+	if r, err := c.Get(ctx, "k"); err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("key gone while kept alive: %v %v", r, err)
+	}
+	stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, _ := c.Get(ctx, "k"); len(r.Kvs) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("key outlived its lease after keepalives stopped")
+}
+
+// TestLeaseSurvivesRestart restarts a member with a live lease: the key
+// stays, the remaining TTL continues from the checkpoint taken at stop, and
+// the lease still expires.
+func TestLeaseSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	m := testutil.StartMember(t, testutil.WithDataDir(dir))
+	c := m.Client(t)
+	ctx := ctxT(t)
+	g, err := c.Grant(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "r", "v", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	c.Close()
+	if err := m.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m2 := testutil.StartMember(t, testutil.WithDataDir(dir))
+	c2 := m2.Client(t)
+	ttl, err := c2.TimeToLive(ctx, g.ID, clientv3.WithAttachedKeys())
+	if err != nil || ttl.GrantedTTL != 4 || len(ttl.Keys) != 1 {
+		t.Fatalf("after restart: %+v %v", ttl, err)
+	}
+	// Checkpointed at about 2.5 s left, plus one election timeout of grace.
+	if ttl.TTL > 3 || ttl.TTL < 1 {
+		t.Fatalf("remaining TTL %d after restart, want the checkpointed ~2-3 s", ttl.TTL)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, _ := c2.Get(ctx, "r"); len(r.Kvs) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("lease never expired after restart")
+}
+
+// TestMutexAndElection runs the client's concurrency recipes with several
+// clients at once: lock holders never overlap, and one leader at a time.
+func TestMutexAndElection(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) {})
+	ctx := ctxT(t)
+	var holders, overlaps atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cli := m.Client(t)
+			sess, err := concurrency.NewSession(cli, concurrency.WithTTL(5))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer sess.Close()
+			mu := concurrency.NewMutex(sess, "/lock")
+			for j := 0; j < 10; j++ {
+				if err := mu.Lock(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				if holders.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				time.Sleep(time.Millisecond)
+				holders.Add(-1)
+				if err := mu.Unlock(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if overlaps.Load() != 0 {
+		t.Fatalf("%d overlapping lock holds", overlaps.Load())
+	}
+
+	var leaders atomic.Int32
+	var ewg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		ewg.Add(1)
+		go func() {
+			defer ewg.Done()
+			cli := m.Client(t)
+			sess, err := concurrency.NewSession(cli, concurrency.WithTTL(5))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer sess.Close()
+			e := concurrency.NewElection(sess, "/election")
+			if err := e.Campaign(ctx, fmt.Sprint(i)); err != nil {
+				t.Error(err)
+				return
+			}
+			if leaders.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			leader, err := e.Leader(ctx)
+			if err != nil || string(leader.Kvs[0].Value) != fmt.Sprint(i) {
+				t.Errorf("leader %v, %v", leader, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			leaders.Add(-1)
+			if err := e.Resign(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	ewg.Wait()
+	if overlaps.Load() != 0 {
+		t.Fatal("two leaders at once")
+	}
+}
