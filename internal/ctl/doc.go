@@ -12,8 +12,8 @@
 // ETCDCTL_* environment (root.go, env.go), the client (client.go), the help
 // screens (help.go), exit codes (exit.go) and the txn grammar (txn_parse.go).
 //
-// Commands never call os.Exit: they return an error with an exit code and Main turns it
-// into "Error: <message>" on stderr and an exit code, so tests run the whole
-// command tree in-process and capture stdout and stderr through cobra's
-// OutOrStdout and ErrOrStderr.
+// Commands never call os.Exit: they return an error that carries an exit
+// code, and Main prints it as "Error: <message>" on stderr and returns the
+// code. Tests therefore run the whole command tree in-process and capture
+// stdout and stderr through cobra's OutOrStdout and ErrOrStderr.
 package ctl

@@ -37,7 +37,8 @@ func lookupEnv(environ []string, key string) (string, bool) {
 //   - an empty variable counts as unset;
 //   - a variable for a flag that was also given explicitly is fatal (exit 1),
 //     even when both say the same;
-//   - a value that does not parse is ignored and the flag keeps its default;
+//   - a value that does not parse is no error: the flag keeps what its
+//     parser left, which is zero for durations and numbers;
 //   - any other ETCDCTL_* variable gets a warning ("unrecognized environment
 //     variable"); ETCDCTL_API=3 is ours to read and gets none.
 //
@@ -59,7 +60,7 @@ func applyEnv(globals *pflag.FlagSet, environ []string, lg *zap.Logger) error {
 			conflict = key
 			return
 		}
-		_ = f.Value.Set(val) // etcdctl ignores values that do not parse
+		_ = f.Value.Set(val) // etcdctl ignores parse errors too
 	})
 	if conflict != "" {
 		lg.Fatal("conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag))",
