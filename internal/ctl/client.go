@@ -21,16 +21,18 @@ import (
 // invocation, before anything reads them. etcdctl does this when a command
 // first needs its client, after the command's own arguments were checked;
 // commands call it at that same point.
+//
+// With --debug it lists the effective settings and turns on gRPC's own
+// logging. gRPC's logger is process-wide and may only be replaced before
+// gRPC is used, which holds here: no client exists yet.
 func (c *cli) prepare() error {
-	if c.prepared {
-		return c.prepareErr
-	}
-	c.prepared = true
-	c.prepareErr = applyEnv(c.root.PersistentFlags(), c.opts.Environ, newLogger(c.opts.Stderr, zapcore.InfoLevel))
-	if c.prepareErr == nil && c.g.debug {
-		writeDebugEnv(c.opts.Stderr, c.root.PersistentFlags())
-		grpclog.SetLoggerV2(grpclog.NewLoggerV2(c.opts.Stderr, c.opts.Stderr, c.opts.Stderr))
-	}
+	c.prepareOnce.Do(func() {
+		c.prepareErr = applyEnv(c.root.PersistentFlags(), c.opts.Environ, newLogger(c.opts.Stderr, zapcore.InfoLevel))
+		if c.prepareErr == nil && c.g.debug {
+			writeDebugEnv(c.opts.Stderr, c.root.PersistentFlags())
+			grpclog.SetLoggerV2(grpclog.NewLoggerV2(c.opts.Stderr, c.opts.Stderr, c.opts.Stderr))
+		}
+	})
 	return c.prepareErr
 }
 

@@ -297,6 +297,11 @@ func goldenCases() []goldenCase {
 		goldenCase{name: "version_help", noServer: true, args: args("version --help")},
 		goldenCase{name: "version_flag", noServer: true, args: args("--version"), knownDiff: rootHelpDiff},
 		goldenCase{name: "root_help", noServer: true, args: args("--help"), knownDiff: rootHelpDiff},
+		goldenCase{name: "help_unknown_topic", noServer: true, args: args("help bogus"), knownDiff: rootHelpDiff},
+		goldenCase{name: "help_get", noServer: true, args: args("help get")},
+		goldenCase{name: "help_endpoint_status", noServer: true, args: args("help endpoint status")},
+		goldenCase{name: "help_help", noServer: true, args: args("help --help")},
+		goldenCase{name: "version_debug", noServer: true, args: args("--debug version")},
 		goldenCase{name: "endpoint_help", noServer: true, args: args("endpoint --help"), knownDiff: groupHelpDiff},
 		goldenCase{name: "member_help", noServer: true, args: args("member --help"), knownDiff: groupHelpDiff},
 	)

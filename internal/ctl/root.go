@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,9 +75,9 @@ type cli struct {
 	root *cobra.Command
 	g    globalFlags
 
-	// prepared is set once the environment was merged into g (see prepare).
-	prepared   bool
-	prepareErr error
+	// prepareOnce merges the environment into g (see prepare).
+	prepareOnce sync.Once
+	prepareErr  error
 }
 
 // Main builds the command tree, runs it with args (without the program
@@ -160,7 +161,30 @@ func NewRootCommand(o Options) *cobra.Command {
 		c.newVersionCommand(),
 	)
 	wrapRunE(root)
+	c.routeHelpTopicErrors()
 	return root
+}
+
+// routeHelpTopicErrors makes `etcdctl help <unknown>` report the topic on
+// stderr and show the root's help on stdout, as etcdctl does; cobra's own
+// help command would write both to the output stream.
+func (c *cli) routeHelpTopicErrors() {
+	c.root.InitDefaultHelpCmd()
+	for _, sub := range c.root.Commands() {
+		if sub.Name() != "help" {
+			continue
+		}
+		sub.Run = func(_ *cobra.Command, args []string) {
+			target, _, err := c.root.Find(args)
+			if target == nil || err != nil {
+				fmt.Fprintf(c.opts.Stderr, "Unknown help topic %#q\n", args)
+				writeHelp(c.opts.Stdout, c.root)
+				return
+			}
+			target.InitDefaultHelpFlag()
+			writeHelp(c.opts.Stdout, target)
+		}
+	}
 }
 
 // wrapRunE gives every error a command returns an exit code, so that only
