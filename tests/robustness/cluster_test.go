@@ -1,0 +1,477 @@
+package robustness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// readyLine is what a member logs once its client listener serves.
+const readyLine = "ready to serve client requests"
+
+// clusterConfig shapes a process cluster.
+type clusterConfig struct {
+	members int
+	// electionMs and heartbeatMs are the raft timings given to every
+	// member: small, so that failover happens within a short run.
+	electionMs, heartbeatMs int
+	// snapshotCount is --snapshot-count: small, so that runs cross log
+	// truncations and lagging members need snapshots.
+	snapshotCount int
+	// readyTimeout bounds the wait for every member's ready line.
+	readyTimeout time.Duration
+}
+
+func (c clusterConfig) withDefaults() clusterConfig {
+	if c.members == 0 {
+		c.members = 1
+	}
+	if c.electionMs == 0 {
+		c.electionMs = 500
+	}
+	if c.heartbeatMs == 0 {
+		c.heartbeatMs = 50
+	}
+	if c.snapshotCount == 0 {
+		c.snapshotCount = 500
+	}
+	if c.readyTimeout == 0 {
+		c.readyTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// cluster is a set of etcd processes on 127.0.0.1 whose peer traffic
+// flows through the proxies of net, so that the test can cut links.
+type cluster struct {
+	cfg     clusterConfig
+	members []*member
+	net     *peerNet
+	name    string
+}
+
+// member is one etcd process, restartable on the same data dir.
+type member struct {
+	name      string
+	dataDir   string
+	clientURL string // http://127.0.0.1:port, what clients dial
+	args      []string
+	bin       string
+	logs      *logBuffer
+
+	mu   sync.Mutex
+	proc *process // the current process; nil before start
+}
+
+// process is one run of a member's binary.
+type process struct {
+	cmd   *exec.Cmd
+	pid   int
+	ready chan struct{} // closed at the ready line
+	done  chan struct{} // closed once the process has exited
+	err   error         // exit status, valid after done
+}
+
+// logBuffer keeps a member's log lines across restarts, for failure
+// reports.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logBuffer) add(s string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, s)
+	l.mu.Unlock()
+}
+
+// tail returns the last n lines.
+func (l *logBuffer) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	from := max(0, len(l.lines)-n)
+	return strings.Join(l.lines[from:], "\n")
+}
+
+// grep returns the lines containing s.
+func (l *logBuffer) grep(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func (l *logBuffer) writeTo(path string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return os.WriteFile(path, []byte(strings.Join(l.lines, "\n")+"\n"), 0o644)
+}
+
+// freePort asks the kernel for a port that is free right now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// newCluster prepares the members and their peer proxies and starts every
+// member; it returns once all of them logged the ready line, or an error
+// (with the members' last log lines) if one exits or the wait times out;
+// the cluster is returned with the error once its members exist, so that
+// the caller can read their logs.
+// Processes and proxies are torn down by t.Cleanup, and on failure every
+// member's full log is kept in a directory named in the test output.
+func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
+	t.Helper()
+	cfg = cfg.withDefaults()
+	bin := etcdBinary(t)
+	// The data dirs must outlive the processes: t.TempDir's removal is
+	// registered first so that it runs after the processes are killed.
+	base := t.TempDir()
+	c := &cluster{cfg: cfg, name: t.Name()}
+	c.net = newPeerNet(t.Logf)
+	t.Cleanup(func() {
+		c.close()
+		if t.Failed() {
+			c.saveLogs(t)
+		}
+	})
+	token := fmt.Sprintf("robustness-%d", time.Now().UnixNano())
+	var initial []string
+	peerPorts := make([]int, cfg.members)
+	proxies := make([]*peerProxy, cfg.members)
+	for i := range cfg.members {
+		name := fmt.Sprintf("m%d", i)
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		peerPorts[i] = port
+		p, err := c.net.listen(name, fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return nil, err
+		}
+		proxies[i] = p
+		initial = append(initial, fmt.Sprintf("%s=http://%s", name, p.addr()))
+	}
+	for i := range cfg.members {
+		name := fmt.Sprintf("m%d", i)
+		clientPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		m := &member{
+			name:      name,
+			dataDir:   filepath.Join(base, name),
+			clientURL: fmt.Sprintf("http://127.0.0.1:%d", clientPort),
+			bin:       bin,
+			logs:      &logBuffer{},
+		}
+		m.args = []string{
+			"--name", name,
+			"--data-dir", m.dataDir,
+			"--listen-client-urls", m.clientURL,
+			"--advertise-client-urls", m.clientURL,
+			"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peerPorts[i]),
+			"--initial-advertise-peer-urls", "http://" + proxies[i].addr(),
+			"--initial-cluster", strings.Join(initial, ","),
+			"--initial-cluster-token", token,
+			"--initial-cluster-state", "new",
+			"--election-timeout", fmt.Sprint(cfg.electionMs),
+			"--heartbeat-interval", fmt.Sprint(cfg.heartbeatMs),
+			"--snapshot-count", fmt.Sprint(cfg.snapshotCount),
+		}
+		c.members = append(c.members, m)
+	}
+	c.net.whoDialed = c.whoDialed
+	// Members of a new cluster wait for each other: start all, then wait.
+	for _, m := range c.members {
+		if err := m.start(); err != nil {
+			return c, err
+		}
+	}
+	for _, m := range c.members {
+		if err := m.waitReady(cfg.readyTimeout); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// endpoints lists the members' client URLs.
+func (c *cluster) endpoints() []string {
+	var eps []string
+	for _, m := range c.members {
+		eps = append(eps, m.clientURL)
+	}
+	return eps
+}
+
+// whoDialed names the member whose process owns the local end of a TCP
+// connection from srcPort to dstPort, or "" if none does.
+func (c *cluster) whoDialed(srcPort, dstPort int) string {
+	inode, err := socketInode(srcPort, dstPort)
+	if err != nil {
+		return ""
+	}
+	for _, m := range c.members {
+		if pid := m.pid(); pid != 0 && processHasSocket(pid, inode) {
+			return m.name
+		}
+	}
+	return ""
+}
+
+// close kills every member and stops the proxies; it is idempotent.
+func (c *cluster) close() {
+	for _, m := range c.members {
+		m.kill()
+	}
+	c.net.close()
+}
+
+// saveLogs writes every member's log to a directory that outlives the
+// test and names it, with the last lines of each.
+func (c *cluster) saveLogs(t *testing.T) {
+	dir, err := os.MkdirTemp("", "cairn-robustness-logs-")
+	if err != nil {
+		t.Logf("cannot keep member logs: %v", err)
+		return
+	}
+	for _, m := range c.members {
+		if err := m.logs.writeTo(filepath.Join(dir, m.name+".log")); err != nil {
+			t.Logf("cannot keep %s's log: %v", m.name, err)
+		}
+		t.Logf("last lines of %s's log:\n%s", m.name, m.logs.tail(15))
+	}
+	t.Logf("member logs kept in %s", dir)
+}
+
+// client returns a client of the given endpoints (all members when none
+// are given), closed by t.Cleanup.
+func (c *cluster) client(t *testing.T, endpoints ...string) *clientv3.Client {
+	t.Helper()
+	if len(endpoints) == 0 {
+		endpoints = c.endpoints()
+	}
+	cli, err := newClient(endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+func newClient(endpoints []string) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{
+		Endpoints:            endpoints,
+		DialTimeout:          2 * time.Second,
+		DialKeepAliveTime:    time.Second,
+		DialKeepAliveTimeout: time.Second,
+		Logger:               zap.NewNop(),
+	})
+}
+
+// leader returns the index of the member that every running member
+// agrees is the leader, polling until ctx is done. Stopped or killed
+// members are not asked.
+func (c *cluster) leader(ctx context.Context, cli *clientv3.Client) (int, error) {
+	for {
+		idx, err := c.leaderOnce(ctx, cli)
+		if err == nil {
+			return idx, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("no agreed leader: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (c *cluster) leaderOnce(ctx context.Context, cli *clientv3.Client) (int, error) {
+	leader := uint64(0)
+	byID := map[uint64]int{}
+	for i, m := range c.members {
+		if !m.running() {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		st, err := cli.Status(sctx, m.clientURL)
+		cancel()
+		if err != nil {
+			return -1, fmt.Errorf("status of %s: %w", m.name, err)
+		}
+		byID[st.Header.MemberId] = i
+		if st.Leader == 0 {
+			return -1, fmt.Errorf("%s knows no leader", m.name)
+		}
+		if leader != 0 && st.Leader != leader {
+			return -1, fmt.Errorf("members disagree on the leader (%x, %x)", leader, st.Leader)
+		}
+		leader = st.Leader
+	}
+	idx, ok := byID[leader]
+	if !ok {
+		return -1, fmt.Errorf("leader %x is not among the running members", leader)
+	}
+	return idx, nil
+}
+
+// start launches the member's process in its own process group and
+// collects its log. It does not wait for the ready line.
+func (m *member) start() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc != nil {
+		select {
+		case <-m.proc.done:
+		default:
+			return fmt.Errorf("%s is already running", m.name)
+		}
+	}
+	cmd := exec.Command(m.bin, m.args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout = nil
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", m.name, err)
+	}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, ready: make(chan struct{}), done: make(chan struct{})}
+	m.logs.add(fmt.Sprintf("--- robustness: started %s, pid %d ---", m.name, p.pid))
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var once sync.Once
+		for sc.Scan() {
+			line := sc.Text()
+			m.logs.add(line)
+			if strings.Contains(line, readyLine) {
+				once.Do(func() { close(p.ready) })
+			}
+		}
+	}()
+	go func() {
+		<-scanned // Wait closes the pipe: read it to the end first
+		p.err = cmd.Wait()
+		m.logs.add(fmt.Sprintf("--- robustness: %s (pid %d) exited: %v ---", m.name, p.pid, p.err))
+		close(p.done)
+	}()
+	m.proc = p
+	return nil
+}
+
+// waitReady waits for the current process's ready line.
+func (m *member) waitReady(timeout time.Duration) error {
+	p := m.current()
+	if p == nil {
+		return fmt.Errorf("%s was never started", m.name)
+	}
+	select {
+	case <-p.ready:
+		return nil
+	case <-p.done:
+		return fmt.Errorf("%s exited before serving (%v):\n%s", m.name, p.err, m.logs.tail(10))
+	case <-time.After(timeout):
+		return fmt.Errorf("%s did not log %q within %v:\n%s", m.name, readyLine, timeout, m.logs.tail(10))
+	}
+}
+
+func (m *member) current() *process {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.proc
+}
+
+// pid is the current process's id, or 0 when none runs.
+func (m *member) pid() int {
+	if p := m.current(); p != nil && m.running() {
+		return p.pid
+	}
+	return 0
+}
+
+// running reports whether the member's process is alive (it may be
+// stopped by SIGSTOP).
+func (m *member) running() bool {
+	p := m.current()
+	if p == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// kill sends SIGKILL to the member's process group and waits for the
+// process to go. A stopped process dies too.
+func (m *member) kill() {
+	p := m.current()
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	m.logs.add(fmt.Sprintf("--- robustness: SIGKILL %s (pid %d) ---", m.name, p.pid))
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// stop freezes the member with SIGSTOP; resume undoes it.
+func (m *member) stop() error { return m.signal(syscall.SIGSTOP) }
+
+// resume continues a member frozen by stop.
+func (m *member) resume() error { return m.signal(syscall.SIGCONT) }
+
+func (m *member) signal(sig syscall.Signal) error {
+	p := m.current()
+	if p == nil || !m.running() {
+		return fmt.Errorf("%s is not running", m.name)
+	}
+	m.logs.add(fmt.Sprintf("--- robustness: %v %s (pid %d) ---", sig, m.name, p.pid))
+	if err := syscall.Kill(-p.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}
+
+// restart starts the member again on its data dir (a member with data
+// ignores the initial-cluster flags) and waits until it serves.
+func (m *member) restart(timeout time.Duration) error {
+	if err := m.start(); err != nil {
+		return err
+	}
+	return m.waitReady(timeout)
+}

@@ -1,0 +1,27 @@
+// Package robustness checks Cairn's guarantees under faults, with real
+// server processes: a concurrent KV workload and a set of watchers run
+// against a cluster while members are killed with SIGKILL, frozen with
+// SIGSTOP and cut off from their peers; afterwards the recorded history is
+// checked.
+//
+// The checks are:
+//
+//   - linearizability of every put, get, delete and compare-and-set, with
+//     etcd's revision rules (a write's response revision, every key's
+//     mod_revision, create_revision and version), by porcupine; a write that
+//     failed may or may not have taken effect and is checked as such;
+//   - watch guarantees: every watcher receives exactly the events of its
+//     key range, in revision order, with no gap and no duplicate, and a
+//     progress notification promises only what was delivered;
+//   - convergence: once the faults heal, every member holds the same event
+//     log and the same keys at the final revision, and every acknowledged
+//     write is in it.
+//
+// The harness lives in the package's test files: the process launcher
+// (cluster_test.go), the peer network proxy that injects partitions, drops
+// and delays between members (proxy_test.go), the workload and its history
+// (workload_test.go), the porcupine model of etcd's KV semantics
+// (model_test.go), the watch checker (watch_test.go) and the scenarios
+// (robustness_test.go). `go test` runs short scenarios; `make robustness`
+// runs them longer (see ROBUSTNESS_DURATION in main_test.go).
+package robustness
