@@ -29,7 +29,7 @@ func (c *cli) newCompactionCommand() *cobra.Command {
 			defer cl.Close()
 			// The format is checked, but the result is the same line in
 			// every format.
-			if _, err := c.printer(); err != nil {
+			if _, err := c.printer(cmd); err != nil {
 				return err
 			}
 			var opts []clientv3.CompactOption

@@ -50,7 +50,7 @@ func (c *cli) newDelCommand() *cobra.Command {
 				return err
 			}
 			defer cl.Close()
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}

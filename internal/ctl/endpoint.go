@@ -61,7 +61,7 @@ func (c *cli) newEndpointHealthCommand(cluster *bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}
@@ -161,7 +161,7 @@ downgrade enabled.`,
 				return err
 			}
 			defer cl.Close()
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}

@@ -72,7 +72,7 @@ func (c *cli) runGet(cmd *cobra.Command, args []string, o *getOptions) error {
 		return err
 	}
 	defer cl.Close()
-	p, err := c.printer()
+	p, err := c.printer(cmd)
 	if err != nil {
 		return err
 	}

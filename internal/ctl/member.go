@@ -39,7 +39,7 @@ ID, status, name, peer addresses, client addresses, is learner.`,
 				return err
 			}
 			defer cl.Close()
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}

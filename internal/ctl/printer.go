@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/spf13/cobra"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -56,9 +57,10 @@ func newPrinter(stdout, stderr io.Writer, format string, hex bool) (printer, err
 	return nil, exitErr(ExitBadFeature, errors.New("unsupported output format"))
 }
 
-// printer builds the printer for this invocation's --write-out and --hex.
-func (c *cli) printer() (printer, error) {
-	return newPrinter(c.opts.Stdout, c.opts.Stderr, c.g.writeOut, c.g.hex)
+// printer builds the printer for this invocation's --write-out and --hex,
+// writing to the command's streams.
+func (c *cli) printer(cmd *cobra.Command) (printer, error) {
+	return newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), c.g.writeOut, c.g.hex)
 }
 
 // notSupported is the error a format returns for a result it cannot show.

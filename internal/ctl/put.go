@@ -59,7 +59,7 @@ A value that starts with '-' would be taken for a flag; put "--" before it:
 				return err
 			}
 			defer cl.Close()
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ With --interactive each section is prompted for.`,
 				return err
 			}
 			defer cl.Close()
-			p, err := c.printer()
+			p, err := c.printer(cmd)
 			if err != nil {
 				return err
 			}
