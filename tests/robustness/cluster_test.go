@@ -61,6 +61,8 @@ type cluster struct {
 	members []*member
 	net     *peerNet
 	name    string
+	// quiet clusters keep no logs on failure (the clustering probe's).
+	quiet bool
 }
 
 // member is one etcd process, restartable on the same data dir.
@@ -153,7 +155,7 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 	c.net = newPeerNet(t.Logf)
 	t.Cleanup(func() {
 		c.close()
-		if t.Failed() {
+		if t.Failed() && !c.quiet {
 			c.saveLogs(t)
 		}
 	})

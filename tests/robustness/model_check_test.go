@@ -252,3 +252,51 @@ func TestVisualizationOfViolation(t *testing.T) {
 		t.Errorf("visualization does not describe the operations:\n%.300s", html)
 	}
 }
+
+// TestResolveUnknown checks that failed writes are settled from the event
+// log, and that a log contradicting the answers still fails the check.
+func TestResolveUnknown(t *testing.T) {
+	history := []hop{
+		{0, 1, -1, put(0, "a"), kvOutput{}},
+		{1, 2, 3, put(1, "b"), rev(2)},
+		{1, 4, 5, get(0), saw(3, kv("a", 3, 3, 1))},
+		{2, 1, -1, casVal(2, "q", "z"), kvOutput{}},
+		{3, 1, -1, del(1), kvOutput{}},
+	}
+	tests := []struct {
+		name              string
+		log               []watchEvent
+		resolved, dropped int
+		legal             bool
+	}{
+		{
+			name:     "took effect where the log says",
+			log:      []watchEvent{putEv(2, 1, "b", 2, 1), putEv(3, 0, "a", 3, 1)},
+			resolved: 1, dropped: 1, legal: true,
+		},
+		{
+			name:     "log contradicts an answer",
+			log:      []watchEvent{putEv(2, 0, "a", 2, 1), putEv(3, 1, "b", 3, 1)},
+			resolved: 1, dropped: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ops, resolved, dropped := resolveUnknown(toOps(history), eventLog{from: 2, events: tt.log})
+			if resolved != tt.resolved || dropped != tt.dropped {
+				t.Errorf("resolved %d, dropped %d; want %d, %d", resolved, dropped, tt.resolved, tt.dropped)
+			}
+			if n := len(history) - tt.dropped; len(ops) != n {
+				t.Errorf("%d operations left, want %d", len(ops), n)
+			}
+			got := porcupine.CheckOperationsTimeout(kvModel(initialState()), ops, 10*time.Second)
+			want := porcupine.Illegal
+			if tt.legal {
+				want = porcupine.Ok
+			}
+			if got != want {
+				t.Errorf("check = %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -83,6 +83,9 @@ type peerNet struct {
 		faults  map[link]linkFault
 		conns   map[*proxyConn]struct{}
 		proxies []*peerProxy
+		// accepted and anonymous count connections, and those whose
+		// dialer could not be named.
+		accepted, anonymous int
 	}
 	wg sync.WaitGroup
 }
@@ -227,6 +230,10 @@ func (n *peerNet) register(pc *proxyConn) (linkMode, bool) {
 	}
 	f := n.mu.faults[pc.link]
 	n.mu.conns[pc] = struct{}{}
+	n.mu.accepted++
+	if pc.link.from == "" {
+		n.mu.anonymous++
+	}
 	return f.mode, true
 }
 
@@ -382,10 +389,22 @@ func (n *peerNet) DelayAll(d, jitter time.Duration) {
 func (n *peerNet) Heal() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if len(n.mu.faults) == 0 {
+		return
+	}
 	for l := range n.mu.faults {
 		n.setLocked(l, linkFault{})
 	}
 	n.logf("peer network: healed")
+}
+
+// stats reports how many connections the proxies accepted and how many of
+// them came from a dialer that could not be named (and so escaped faults
+// on their source).
+func (n *peerNet) stats() (accepted, anonymous int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mu.accepted, n.mu.anonymous
 }
 
 // close stops the proxies and closes every connection, and waits for the

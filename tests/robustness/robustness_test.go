@@ -166,6 +166,9 @@ func runScenario(t *testing.T, sc scenario) {
 		startWatcher(&watchRecord{name: "all-catching-up", key: ks.prefix, prefix: true, start: max(init.Rev+1, hist.maxAckedRev()-20)}, 2)
 	}
 	r.heal()
+	if acc, anon := c.net.stats(); anon > 0 {
+		t.Logf("peer network: %d of %d connections came from a dialer that could not be named", anon, acc)
+	}
 	if t.Failed() {
 		return
 	}
@@ -174,8 +177,6 @@ func runScenario(t *testing.T, sc scenario) {
 	// which failed writes took effect.
 	final := r.readState(ks, hist)
 	t.Logf("%d faults; %s; final revision %d", faults, hist.summary(), final.Rev)
-
-	checkLinearizable(t, kvModel(init), hist.operations())
 
 	// Every watcher must reach the final revision before it is judged.
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -190,6 +191,13 @@ func runScenario(t *testing.T, sc scenario) {
 	wwg.Wait()
 
 	logs := r.replayLogs(ks, init.Rev+1, final.Rev)
+	ops := hist.operations()
+	if len(logs) > 0 {
+		var resolved, dropped int
+		ops, resolved, dropped = resolveUnknown(ops, logs[0])
+		t.Logf("failed writes settled by the event log: %d took effect, %d did not", resolved, dropped)
+	}
+	checkLinearizable(t, kvModel(init), ops)
 	if len(logs) == 0 {
 		return
 	}
@@ -369,7 +377,7 @@ func checkLinearizable(t *testing.T, model porcupine.Model, ops []porcupine.Oper
 	t.Helper()
 	timeout := *flagCheckTimeout
 	if timeout == 0 {
-		timeout = 60 * time.Second
+		timeout = max(60*time.Second, *flagDuration)
 	}
 	began := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
@@ -504,6 +512,7 @@ func requireClustering(t *testing.T) {
 func probeClustering(t *testing.T) error {
 	c, err := newCluster(t, clusterConfig{members: 3, readyTimeout: 10 * time.Second})
 	if c != nil {
+		c.quiet = true
 		defer c.close()
 	}
 	if err != nil && c != nil {

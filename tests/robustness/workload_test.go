@@ -88,6 +88,46 @@ func (h *history) operations() []porcupine.Operation {
 	return ops
 }
 
+// resolveUnknown settles failed writes from the store's event log, which
+// runs to the final read that closes the history. Every put and
+// compare-and-set writes a value no other request writes, so a failed one
+// took effect exactly when its value is in the log, at that revision: it
+// becomes an answered write at that revision (still returning at the end
+// of the history, since when it returned is unknown). One whose value is
+// not in the log changed nothing the history observed (if it applied at
+// all, it applied after the final read) and is left out. Failed deletes
+// carry no value to find and stay unknown.
+//
+// This keeps the checker's search small: each unknown write otherwise
+// doubles the orders it may have to try. It trusts the event log, which
+// is itself checked against the workload (acknowledged writes, values,
+// metadata) and against the final read; a wrong log shows up as a
+// violation here or there, never as a pass.
+func resolveUnknown(ops []porcupine.Operation, log eventLog) (out []porcupine.Operation, resolved, dropped int) {
+	written := map[string]int64{}
+	for _, e := range log.events {
+		if !e.Delete {
+			written[e.Value] = e.Rev
+		}
+	}
+	for _, op := range ops {
+		in, res := op.Input.(kvInput), op.Output.(kvOutput)
+		if !res.Unknown || in.Kind == opDelete || !in.Kind.isWrite() {
+			out = append(out, op)
+			continue
+		}
+		rev, ok := written[in.Value]
+		if !ok {
+			dropped++
+			continue
+		}
+		op.Output = kvOutput{Rev: rev, Succeeded: true}
+		out = append(out, op)
+		resolved++
+	}
+	return out, resolved, dropped
+}
+
 // ackedWrite is a write whose success the server acknowledged, and so
 // must be in the store at its revision.
 type ackedWrite struct {
