@@ -1,3 +1,15 @@
+# Benchmarks (see scripts/bench.sh --help). BENCH_FLAGS adds options, e.g.
+#   make bench BENCH_FLAGS=--etcd
+#   make bench-quick BENCH_FLAGS="--endpoints 127.0.0.1:2379"
+
+.PHONY: bench bench-quick
+
+bench:
+	scripts/bench.sh $(BENCH_FLAGS)
+
+bench-quick:
+	scripts/bench.sh --quick $(BENCH_FLAGS)
+
 # Robustness: the fault-injection suite of tests/robustness at length (go test
 # runs it short). ROBUSTNESS_DURATION is the workload time per scenario;
 # ROBUSTNESS_SEED=<n> repeats a run's workload and fault choices.

@@ -13,12 +13,22 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // defaultProbeTimeout bounds the first request to each connection when
 // --dial-timeout is not set, so that an unreachable endpoint is an error
 // rather than a hang.
 const defaultProbeTimeout = 5 * time.Second
+
+// With --wait-ready, each read attempt gets readyAttempt and the next one
+// starts readyRetry later; gRPC redials as fast (see clientConfig), so a
+// restart is seen within about readyRetry of being served.
+const (
+	readyAttempt = 500 * time.Millisecond
+	readyRetry   = 5 * time.Millisecond
+)
 
 // pool is the set of connections a run uses; worker i uses conn(i).
 type pool struct {
@@ -59,18 +69,42 @@ func (c *cli) connect(ctx context.Context) (*pool, error) {
 		}
 		p.conns = append(p.conns, cl)
 	}
-	// One cheap linearizable-free request per connection, so that a wrong
-	// endpoint or credentials fail here, clearly, and not as a hung run.
+	// One cheap request per connection, so that a wrong endpoint or
+	// credentials fail here, clearly, and not as a hung run.
 	for _, cl := range p.conns {
-		pctx, cancel := context.WithTimeout(ctx, c.probeTimeout())
-		_, err := cl.Get(pctx, "health", clientv3.WithSerializable(), clientv3.WithCountOnly())
-		cancel()
-		if err != nil {
+		if err := c.probe(ctx, cl); err != nil {
 			p.close()
 			return nil, fmt.Errorf("cannot reach %s: %v", strings.Join(cfg.Endpoints, ","), errText(err))
 		}
 	}
 	return p, nil
+}
+
+// probe sends one count-only read: serializable, or, with --wait-ready,
+// linearizable and retried until it is served or the wait is over.
+func (c *cli) probe(ctx context.Context, cl *clientv3.Client) error {
+	if c.g.waitReady <= 0 {
+		pctx, cancel := context.WithTimeout(ctx, c.probeTimeout())
+		defer cancel()
+		_, err := cl.Get(pctx, "health", clientv3.WithSerializable(), clientv3.WithCountOnly())
+		return err
+	}
+	deadline := time.Now().Add(c.g.waitReady)
+	retry := time.NewTicker(readyRetry)
+	defer retry.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, readyAttempt)
+		_, err := cl.Get(pctx, "health", clientv3.WithCountOnly())
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-retry.C:
+		}
+	}
 }
 
 func (c *cli) probeTimeout() time.Duration {
@@ -87,6 +121,14 @@ func (c *cli) clientConfig() (clientv3.Config, error) {
 		DialTimeout:      c.g.dialTimeout,
 		AutoSyncInterval: c.g.autoSyncInterval,
 		Logger:           zap.NewNop(),
+	}
+	if c.g.waitReady > 0 {
+		// gRPC backs off a second or more after a refused connection; a
+		// server coming up is worth redialing quickly.
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: readyRetry, Multiplier: 1.2, Jitter: 0.1, MaxDelay: 20 * readyRetry},
+			MinConnectTimeout: readyAttempt,
+		}))
 	}
 	tlsCfg, err := c.tlsConfig()
 	if err != nil {

@@ -55,6 +55,10 @@ type globalFlags struct {
 
 	precise bool
 	sample  bool
+
+	// waitReady, a Cairn extension, retries the first linearizable read
+	// for up to this long before the run (scripts time restarts with it).
+	waitReady time.Duration
 }
 
 // cli is the state one invocation's commands share.
@@ -132,6 +136,7 @@ func NewRootCommand(o Options) *cobra.Command {
 	pf.BoolVar(&c.g.targetLeader, "target-leader", false, "connect only to the leader node")
 	pf.BoolVar(&c.g.precise, "precise", false, "use full floating point precision")
 	pf.BoolVar(&c.g.sample, "sample", false, "'true' to sample requests for every second")
+	pf.DurationVar(&c.g.waitReady, "wait-ready", 0, "retry a first linearizable read until it is served, for up to this long, before the run (0 fails at once)")
 
 	root.AddCommand(
 		c.newPutCommand(),
@@ -161,6 +166,9 @@ func (c *cli) validateGlobal() error {
 	}
 	if c.g.dialTimeout < 0 {
 		return usagef("--dial-timeout must not be negative")
+	}
+	if c.g.waitReady < 0 {
+		return usagef("--wait-ready must not be negative")
 	}
 	if (c.g.cert == "") != (c.g.key == "") {
 		return usagef("--cert and --key must be given together")
