@@ -66,6 +66,10 @@ type Applier struct {
 
 	appliedIndex uint64
 	appliedTerm  uint64
+	// membershipChanged is set while applying a group that changed the
+	// members; onMembership runs once the group is committed.
+	membershipChanged bool
+	onMembership      func()
 }
 
 // Config wires an Applier.
@@ -77,6 +81,9 @@ type Config struct {
 	Raft      ConfChanger
 	ConfState ConfStateRecorder
 	Wait      Waiter
+	// OnMembership runs after a committed group changed the members (the
+	// server updates its peers).
+	OnMembership func()
 }
 
 // New creates an applier resuming after the applied index stored in the
@@ -84,7 +91,7 @@ type Config struct {
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
 		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, cluster: cfg.Cluster,
-		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg,
+		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership,
 	}
 	idx, term, err := LoadApplied(a.db)
 	if err != nil {
@@ -130,6 +137,12 @@ type pendingResult struct {
 // the member cannot continue with a state machine it failed to write.
 func (a *Applier) Apply(c raftnode.Committed) {
 	defer close(c.Done)
+	defer a.notifyMembership()
+	if c.Snapshot != nil {
+		a.installSnapshot(c.Snapshot)
+		a.raft.SetApplied(a.appliedIndex)
+		return
+	}
 	b := a.db.NewIndexedBatch()
 	defer b.Close()
 	wb := a.kv.NewBatch(b)
@@ -160,6 +173,13 @@ func (a *Applier) Apply(c raftnode.Committed) {
 			a.wait.Trigger(p.id, p.r)
 		}
 	}
+}
+
+func (a *Applier) notifyMembership() {
+	if a.membershipChanged && a.onMembership != nil {
+		a.onMembership()
+	}
+	a.membershipChanged = false
 }
 
 func (a *Applier) commit(b *pebble.Batch, wb *mvcc.Batch, cs *raftpb.ConfState) {

@@ -26,6 +26,10 @@ type Config struct {
 	// InitialClusterState is "new" or "existing".
 	InitialClusterState string `yaml:"initial-cluster-state"`
 
+	// StrictReconfigCheck rejects membership changes that would leave fewer
+	// started members than a quorum.
+	StrictReconfigCheck bool `yaml:"strict-reconfig-check"`
+
 	SnapshotCount     uint64        `yaml:"snapshot-count"`
 	HeartbeatInterval time.Duration `yaml:"heartbeat-interval"` // flag in milliseconds
 	ElectionTimeout   time.Duration `yaml:"election-timeout"`   // flag in milliseconds

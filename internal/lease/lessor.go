@@ -85,7 +85,33 @@ func New(db *pebble.DB, cfg Config) (*Lessor, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.mu.leases = map[int64]*Lease{}
+	leases, err := loadLeases(db)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.leases = leases
+	return l, nil
+}
+
+// Reload rereads the leases from the engine (after a state snapshot was
+// installed). On the leader their clocks restart as on promotion.
+func (l *Lessor) Reload() error {
+	leases, err := loadLeases(l.db)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.mu.leases = leases
+	primary := l.mu.primary
+	l.mu.Unlock()
+	if primary {
+		l.Promote(0)
+	}
+	return nil
+}
+
+func loadLeases(db *pebble.DB) (map[int64]*Lease, error) {
+	leases := map[int64]*Lease{}
 	it, err := db.NewIter(&pebble.IterOptions{
 		LowerBound: []byte{storage.PrefixLease},
 		UpperBound: storage.PrefixEnd(storage.PrefixLease),
@@ -99,9 +125,9 @@ func New(db *pebble.DB, cfg Config) (*Lessor, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.mu.leases[lease.ID] = lease
+		leases[lease.ID] = lease
 	}
-	return l, it.Error()
+	return leases, it.Error()
 }
 
 func encodeLease(le *Lease) []byte {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -106,12 +107,32 @@ func Load(r pebble.Reader, clusterID, localID uint64) (*Cluster, error) {
 	if err := it.Error(); err != nil {
 		return nil, err
 	}
+	if err := loadRemoved(r, c.mu.removed); err != nil {
+		return nil, err
+	}
 	v, _, err := storage.Get(r, storage.KeyClusterVersion)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.version = string(v)
 	return c, nil
+}
+
+func loadRemoved(r pebble.Reader, into map[uint64]bool) error {
+	it, err := r.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{storage.PrefixRemovedMember},
+		UpperBound: storage.PrefixEnd(storage.PrefixRemovedMember),
+	})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if len(it.Key()) == 9 {
+			into[binary.BigEndian.Uint64(it.Key()[1:])] = true
+		}
+	}
+	return it.Error()
 }
 
 // ID is the cluster ID.
@@ -195,4 +216,152 @@ func putMember(b *pebble.Batch, m *Member) error {
 		return err
 	}
 	return b.Set(storage.MemberKey(m.ID), data, nil)
+}
+
+// Errors of membership changes, with etcd's texts.
+var (
+	ErrIDRemoved        = errors.New("membership: ID removed")
+	ErrIDExists         = errors.New("membership: ID exists")
+	ErrIDNotFound       = errors.New("membership: ID not found")
+	ErrPeerURLExists    = errors.New("membership: peerURL exists")
+	ErrMemberNotLearner = errors.New("membership: can only promote a learner member")
+	ErrTooManyLearners  = errors.New("membership: too many learner members in cluster")
+)
+
+// IsRemoved reports whether id was removed from the cluster for good.
+func (c *Cluster) IsRemoved(id uint64) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.removed[id]
+}
+
+// ValidateAdd checks that m can join: a fresh ID and unused peer URLs.
+func (c *Cluster) ValidateAdd(m *Member) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.mu.removed[m.ID] {
+		return ErrIDRemoved
+	}
+	if _, ok := c.mu.members[m.ID]; ok {
+		return ErrIDExists
+	}
+	return c.checkURLsLocked(m.ID, m.PeerURLs)
+}
+
+// ValidateUpdate checks that member id exists and urls are not another's.
+func (c *Cluster) ValidateUpdate(id uint64, urls []string) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.mu.removed[id] {
+		return ErrIDRemoved
+	}
+	if _, ok := c.mu.members[id]; !ok {
+		return ErrIDNotFound
+	}
+	return c.checkURLsLocked(id, urls)
+}
+
+// ValidateRemove checks that member id exists.
+func (c *Cluster) ValidateRemove(id uint64) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.mu.removed[id] {
+		return ErrIDRemoved
+	}
+	if _, ok := c.mu.members[id]; !ok {
+		return ErrIDNotFound
+	}
+	return nil
+}
+
+// ValidatePromote checks that member id exists and is a learner.
+func (c *Cluster) ValidatePromote(id uint64) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.mu.members[id]
+	if !ok {
+		if c.mu.removed[id] {
+			return ErrIDRemoved
+		}
+		return ErrIDNotFound
+	}
+	if !m.IsLearner {
+		return ErrMemberNotLearner
+	}
+	return nil
+}
+
+func (c *Cluster) checkURLsLocked(self uint64, urls []string) error {
+	for id, other := range c.mu.members {
+		if id == self {
+			continue
+		}
+		for _, u := range other.PeerURLs {
+			if slices.Contains(urls, u) {
+				return ErrPeerURLExists
+			}
+		}
+	}
+	return nil
+}
+
+// UpdatePeerURLs records a member's new peer URLs.
+func (c *Cluster) UpdatePeerURLs(b *pebble.Batch, id uint64, urls []string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.mu.members[id]
+	if !ok {
+		return nil
+	}
+	m.PeerURLs = slices.Clone(urls)
+	return putMember(b, m)
+}
+
+// Promote turns learner id into a voter.
+func (c *Cluster) Promote(b *pebble.Batch, id uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.mu.members[id]
+	if !ok {
+		return nil
+	}
+	m.IsLearner = false
+	return putMember(b, m)
+}
+
+// Reload rereads the membership from the engine (after a state snapshot was
+// installed).
+func (c *Cluster) Reload(r pebble.Reader) error {
+	fresh, err := Load(r, c.clusterID, c.localID)
+	if err != nil {
+		return err
+	}
+	fresh.mu.RLock()
+	defer fresh.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.members, c.mu.removed, c.mu.version = fresh.mu.members, fresh.mu.removed, fresh.mu.version
+	return nil
+}
+
+// Voters counts the voting members.
+func (c *Cluster) Voters() []*Member {
+	var out []*Member
+	for _, m := range c.Members() {
+		if !m.IsLearner {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// RemovedIDs lists the IDs removed from the cluster.
+func (c *Cluster) RemovedIDs() []uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]uint64, 0, len(c.mu.removed))
+	for id := range c.mu.removed {
+		out = append(out, id)
+	}
+	return out
 }

@@ -36,8 +36,13 @@ type compactor struct {
 func (c *compactor) init(s *Store, finished, scheduled int64) {
 	c.s = s
 	c.trigger = make(chan struct{}, 1)
+	c.mu.Lock()
 	c.mu.finished, c.mu.scheduled = finished, scheduled
+	if c.mu.advanced != nil {
+		close(c.mu.advanced) // waiters from before a restore look again
+	}
 	c.mu.advanced = make(chan struct{})
+	c.mu.Unlock()
 	if scheduled > finished {
 		c.trigger <- struct{}{}
 	}
@@ -55,6 +60,7 @@ func (c *compactor) stop() {
 	}
 	c.cancel()
 	<-c.done
+	c.cancel = nil
 }
 
 // schedule asks for versions below rev to be removed.

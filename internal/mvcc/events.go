@@ -19,6 +19,8 @@ func (s *Store) Events(from, to int64, prevKV bool, match func(key []byte) bool,
 	if to < from {
 		return nil
 	}
+	s.restoreMu.RLock()
+	defer s.restoreMu.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: revLogStart(from), UpperBound: revLogStart(to + 1)})
 	if err != nil {
 		return err

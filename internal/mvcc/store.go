@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -26,9 +27,11 @@ type Leases interface {
 // Observer receives the events of every published revision, in order. It
 // is called on the applier's goroutine and must not block. Events carry
 // PrevKv whenever the key had a previous version; observers strip it for
-// watchers that did not ask for it.
+// watchers that did not ask for it. OnRestore reports that a state snapshot
+// replaced the store, now at rev: observers resume from the store.
 type Observer interface {
 	OnRevision(rev int64, events []*mvccpb.Event)
+	OnRestore(rev int64)
 }
 
 // Store is the MVCC key-value store.
@@ -44,6 +47,10 @@ type Store struct {
 
 	leases   Leases
 	observer Observer
+
+	// restoreMu keeps readers out while a state snapshot replaces the
+	// store's contents under them.
+	restoreMu sync.RWMutex
 
 	compactor compactor
 }
@@ -71,6 +78,38 @@ func New(eng *storage.Engine, lg *slog.Logger) (*Store, error) {
 	s.compactRev.Store(sched)
 	s.compactor.init(s, int64(fin), sched)
 	return s, nil
+}
+
+// Restore runs install, which replaces the store's contents in the engine,
+// with readers and compaction held off, then reloads the revisions. Only
+// the applier calls it, between batches.
+func (s *Store) Restore(install func() error) error {
+	s.restoreMu.Lock()
+	defer s.restoreMu.Unlock()
+	s.compactor.stop()
+	if err := install(); err != nil {
+		return err
+	}
+	cur, err := storage.GetUint64(s.db, storage.KeyCurrentRev)
+	if err != nil {
+		return err
+	}
+	sched, err := readCompactRev(s.db)
+	if err != nil {
+		return err
+	}
+	fin, err := storage.GetUint64(s.db, storage.KeyFinishedCompact)
+	if err != nil {
+		return err
+	}
+	s.currentRev.Store(max(int64(cur), 1))
+	s.compactRev.Store(sched)
+	s.compactor.init(s, int64(fin), sched)
+	s.compactor.start(context.Background())
+	if s.observer != nil {
+		s.observer.OnRestore(s.currentRev.Load())
+	}
+	return nil
 }
 
 // readCompactRev reads the scheduled compaction revision; a store never
@@ -108,12 +147,16 @@ func (s *Store) CompactRev() int64 { return s.compactRev.Load() }
 // Range serves a RangeRequest from the published state (a serializable read).
 // The header holds only the revision; the caller fills in the rest.
 func (s *Store) Range(req *pb.RangeRequest) (*pb.RangeResponse, error) {
+	s.restoreMu.RLock()
+	defer s.restoreMu.RUnlock()
 	v := s.readView()
 	return v.rangeRequest(req)
 }
 
 // Txn serves a read-only TxnRequest from the published state.
 func (s *Store) Txn(req *pb.TxnRequest) (*pb.TxnResponse, error) {
+	s.restoreMu.RLock()
+	defer s.restoreMu.RUnlock()
 	v := s.readView()
 	return execTxn(readOnlyTxn{v}, req)
 }

@@ -304,6 +304,43 @@ func (ls *LogStore) cacheAppendLocked(ents []*raftpb.Entry) {
 	}
 }
 
+// ApplySnapshot records that the state machine is being replaced by the
+// state snapshot snap describes: the truncation point moves to its index,
+// every log entry goes, and the pending-installation marker (holding
+// snap.Data, the snapshot file) is set, all in one synced batch. The applier
+// installs the state and clears the marker.
+func (ls *LogStore) ApplySnapshot(snap *raftpb.Snapshot) error {
+	meta := snap.GetMetadata()
+	data, err := proto.Marshal(&raftpb.SnapshotMetadata{Index: meta.Index, Term: meta.Term})
+	if err != nil {
+		return err
+	}
+	ls.mu.Lock()
+	last := ls.mu.lastIndex
+	ls.mu.Unlock()
+	b := ls.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(storage.KeyRaftSnapshot, data, nil); err != nil {
+		return err
+	}
+	if err := b.DeleteRange(storage.RaftLogKey(0), storage.RaftLogKey(max(last, meta.GetIndex())+1), nil); err != nil {
+		return err
+	}
+	if err := b.Set(storage.KeySnapshotPending, snap.GetData(), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.mu.snapIndex, ls.mu.snapTerm = meta.GetIndex(), meta.GetTerm()
+	ls.mu.lastIndex = meta.GetIndex()
+	ls.mu.confState = proto.CloneOf(meta.GetConfState())
+	ls.mu.cache, ls.mu.cacheBytes = nil, 0
+	return nil
+}
+
 // Truncate drops the entries at or below index, keeping index's term for log
 // matching. The caller guarantees the applied state covers index and is at
 // least as durable as this batch (it was committed earlier to the same WAL).

@@ -39,11 +39,13 @@ type Transport interface {
 	Send(msgs []*raftpb.Message)
 }
 
-// Committed is a group of committed entries to apply, in log order. The
-// applier closes Done once they are applied.
+// Committed is what the applier must apply next, in log order: a state
+// snapshot to install, or a group of committed entries. The applier closes
+// Done once it is applied.
 type Committed struct {
-	Entries []*raftpb.Entry
-	Done    chan struct{}
+	Snapshot *raftpb.Snapshot
+	Entries  []*raftpb.Entry
+	Done     chan struct{}
 }
 
 // Node is a running raft member.
@@ -156,6 +158,22 @@ func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
 // Step feeds a message received from a peer.
 func (n *Node) Step(ctx context.Context, m *raftpb.Message) error { return n.rn.Step(ctx, m) }
 
+// ReportUnreachable tells raft a message to id could not be delivered.
+func (n *Node) ReportUnreachable(id uint64) { n.rn.ReportUnreachable(id) }
+
+// ReportSnapshot tells raft how sending a snapshot to id ended.
+func (n *Node) ReportSnapshot(id uint64, status raft.SnapshotStatus) { n.rn.ReportSnapshot(id, status) }
+
+// TransferLeadership asks the leader to hand leadership to transferee.
+func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) {
+	n.rn.TransferLeadership(ctx, n.Leader(), transferee)
+}
+
+// ProposeConfChange proposes a membership change.
+func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
+	return n.rn.ProposeConfChange(ctx, cc)
+}
+
 // SetApplied records the applied index once the applier committed it.
 func (n *Node) SetApplied(index uint64) { n.applied.Store(index) }
 
@@ -233,12 +251,32 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 	if leader {
 		n.send(rd.Messages)
 	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		// The snapshot is persisted before the entries that follow it, and
+		// installed before any of them is applied.
+		if err := n.store.ApplySnapshot(rd.Snapshot); err != nil {
+			panic(fmt.Sprintf("raftnode: persist snapshot: %v", err))
+		}
+	}
 	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries))
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
 		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))
 	}
 	if !leader {
 		n.send(rd.Messages)
+	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		c := Committed{Snapshot: rd.Snapshot, Done: make(chan struct{})}
+		select {
+		case n.committedC <- c:
+		case <-n.stopc:
+			return false
+		}
+		select {
+		case <-c.Done:
+		case <-n.stopc:
+			return false
+		}
 	}
 	if len(rd.CommittedEntries) > 0 {
 		c := Committed{Entries: rd.CommittedEntries, Done: make(chan struct{})}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
@@ -15,6 +17,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/transport"
 )
 
 // memberDir is where the engine lives inside the data dir.
@@ -41,9 +44,11 @@ func checkForeignDataDir(dataDir string) error {
 }
 
 // loadOrBootstrap reads the member's identity from an existing data dir, or
-// creates it from the initial-cluster flags. As in etcd, the initial flags
-// are ignored once the data dir exists.
-func loadOrBootstrap(db *pebble.DB, cfg *config.Config) (identity, bool, error) {
+// creates it: from --initial-cluster for a new cluster, or by asking the
+// running cluster when joining one. As in etcd, the initial flags are
+// ignored once the data dir exists.
+func (s *Server) loadOrBootstrap(ctx context.Context, db *pebble.DB) (identity, bool, error) {
+	cfg := s.cfg
 	local, err := storage.GetUint64(db, storage.KeyLocalMember)
 	if err != nil {
 		return identity{}, false, err
@@ -55,7 +60,14 @@ func loadOrBootstrap(db *pebble.DB, cfg *config.Config) (identity, bool, error) 
 		}
 		return identity{memberID: local, clusterID: cid}, false, nil
 	}
-	id, err := bootstrapIdentity(cfg)
+	var id identity
+	if cfg.InitialClusterState == config.ClusterStateExisting {
+		var members []*membership.Member
+		id, members, err = joinIdentity(ctx, cfg, transport.FetchClusterInfo)
+		s.joinMembers = members
+	} else {
+		id, err = bootstrapIdentity(cfg)
+	}
 	if err != nil {
 		return identity{}, false, err
 	}
@@ -70,15 +82,9 @@ func loadOrBootstrap(db *pebble.DB, cfg *config.Config) (identity, bool, error) 
 	return id, true, b.Commit(pebble.Sync)
 }
 
-var errJoinUnsupported = errors.New("joining an existing cluster (--initial-cluster-state=existing) is not supported yet")
-
+// bootstrapIdentity derives a new cluster's IDs from --initial-cluster:
+// every member computes the same ones.
 func bootstrapIdentity(cfg *config.Config) (identity, error) {
-	if cfg.InitialClusterState == "existing" {
-		return identity{}, errJoinUnsupported
-	}
-	if len(cfg.InitialCluster) > 1 {
-		return identity{}, fmt.Errorf("--initial-cluster names %d members; clusters of more than one member are not supported yet", len(cfg.InitialCluster))
-	}
 	names := make([]string, 0, len(cfg.InitialCluster))
 	for name := range cfg.InitialCluster {
 		names = append(names, name)
@@ -103,6 +109,50 @@ func bootstrapIdentity(cfg *config.Config) (identity, error) {
 	}
 	id.clusterID = membership.ClusterID(ids)
 	return id, nil
+}
+
+// joinIdentity asks the members of a running cluster (the other entries of
+// --initial-cluster) who this member is: it was added with MemberAdd under
+// its peer URLs, and that entry holds its ID.
+func joinIdentity(ctx context.Context, cfg *config.Config, fetch func(ctx context.Context, urls []string) ([]byte, error)) (identity, []*membership.Member, error) {
+	self := urlStrings(cfg.InitialAdvertisePeerURLs)
+	var urls []string
+	for name, us := range cfg.InitialCluster {
+		if name != cfg.Name {
+			urls = append(urls, urlStrings(us)...)
+		}
+	}
+	if len(urls) == 0 {
+		return identity{}, nil, errors.New("--initial-cluster-state=existing needs the running members in --initial-cluster")
+	}
+	var info clusterInfo
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, err := fetch(ctx, urls)
+		if err == nil {
+			if err := json.Unmarshal(data, &info); err != nil {
+				return identity{}, nil, fmt.Errorf("decode cluster info: %w", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return identity{}, nil, fmt.Errorf("cannot reach the cluster at %v to join it: %w", urls, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, m := range info.Members {
+		if sameURLs(m.PeerURLs, self) {
+			return identity{memberID: m.ID, clusterID: info.ClusterID}, info.Members, nil
+		}
+	}
+	return identity{}, nil, fmt.Errorf("no member of cluster %x has peer URLs %v: add this member with MemberAdd first", info.ClusterID, self)
+}
+
+func sameURLs(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 func urlStrings(us []url.URL) []string {

@@ -51,17 +51,42 @@ func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb
 	return resp.(*pb.LeaseRevokeResponse), nil
 }
 
-// LeaseRenew implements v3rpc.LeaseBackend.
+// LeaseRenew implements v3rpc.LeaseBackend. Only the leader's clock counts:
+// a follower forwards the keepalive to it.
 func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
-	return s.lessor.Renew(id)
+	if s.node.IsLeader() {
+		return s.lessor.Renew(id)
+	}
+	leader, err := s.waitLeader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ttl, err := s.transport.LeaseRenew(ctx, leader, id)
+	return ttl, fromPeerError(err)
 }
 
-// LeaseTimeToLive implements v3rpc.LeaseBackend. An unknown lease has TTL
-// -1, not an error.
+// LeaseTimeToLive implements v3rpc.LeaseBackend: answered from the leader's
+// clock, forwarded there from followers. An unknown lease has TTL -1.
 func (s *Server) LeaseTimeToLive(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	if !s.node.IsLeader() {
+		leader, err := s.waitLeader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := s.transport.LeaseTimeToLive(ctx, leader, r)
+		if err != nil {
+			return nil, fromPeerError(err)
+		}
+		resp.Header = &pb.ResponseHeader{}
+		return resp, nil
+	}
 	if err := s.linearizableWait(ctx); err != nil {
 		return nil, err
 	}
+	return s.localTimeToLive(r)
+}
+
+func (s *Server) localTimeToLive(r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
 	resp := &pb.LeaseTimeToLiveResponse{Header: &pb.ResponseHeader{}, ID: r.ID, TTL: -1}
 	remaining, granted, ok := s.lessor.Remaining(r.ID)
 	if !ok {

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/transport"
 	"github.com/cairn-kv/cairn/internal/v3rpc"
 	"github.com/cairn-kv/cairn/internal/watch"
 )
@@ -49,7 +51,10 @@ type Server struct {
 	applier  *apply.Applier
 
 	memberID, clusterID uint64
-	startPeers          []raft.Peer // set only when bootstrapping a new cluster
+	bootPeers           []raft.Peer // set only when bootstrapping a new cluster
+	joinMembers         []*membership.Member
+	transport           *transport.Transport
+	peerListeners       []net.Listener
 	ids                 *idGen
 	wait                *waitRegistry
 	applied             *appliedNotifier
@@ -101,7 +106,10 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 func (s *Server) start(ctx context.Context) error {
-	if err := s.openStorage(); err != nil {
+	if err := s.openStorage(ctx); err != nil {
+		return err
+	}
+	if err := s.startTransport(); err != nil {
 		return err
 	}
 	if err := s.startRaft(); err != nil {
@@ -117,7 +125,7 @@ func (s *Server) start(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) openStorage() error {
+func (s *Server) openStorage(ctx context.Context) error {
 	if err := checkForeignDataDir(s.cfg.DataDir); err != nil {
 		return err
 	}
@@ -126,7 +134,7 @@ func (s *Server) openStorage() error {
 		return err
 	}
 	s.eng = eng
-	id, fresh, err := loadOrBootstrap(eng.DB(), s.cfg)
+	id, fresh, err := s.loadOrBootstrap(ctx, eng.DB())
 	if err != nil {
 		return err
 	}
@@ -150,16 +158,82 @@ func (s *Server) openStorage() error {
 	}
 	if s.applier, err = apply.New(apply.Config{
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+		OnMembership: s.syncPeers,
 	}, s.lg.With("component", "apply")); err != nil {
+		return err
+	}
+	// A state snapshot received before a crash is installed before raft
+	// starts (raft already moved past it).
+	if err := s.applier.InstallPending(); err != nil {
 		return err
 	}
 	s.applied = newAppliedNotifier(s.applier.AppliedIndex())
 	if fresh {
-		s.startPeers = id.peers
+		s.bootPeers = id.peers
 	}
 	s.lg.Info("opened data dir", "data-dir", s.cfg.DataDir, "new-cluster", fresh,
 		"cluster-id", membership.IDString(s.clusterID), "applied-index", s.applier.AppliedIndex(), "rev", s.kv.Rev())
 	return nil
+}
+
+// startTransport listens on the peer URLs and starts the transport towards the
+// known members.
+func (s *Server) startTransport() error {
+	for _, u := range s.cfg.ListenPeerURLs {
+		if u.Scheme != "http" {
+			return fmt.Errorf("listen on %s: only http:// peer URLs are supported so far", u.String())
+		}
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			return fmt.Errorf("listen on peer URL %s: %w", u.String(), err)
+		}
+		s.peerListeners = append(s.peerListeners, l)
+	}
+	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID},
+		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
+	for _, l := range s.peerListeners {
+		s.transport.Serve(l)
+	}
+	for _, p := range s.bootPeers {
+		m := &membership.Member{}
+		if err := json.Unmarshal(p.Context, m); err == nil {
+			s.transport.AddPeer(m.ID, m.PeerURLs)
+		}
+	}
+	for _, m := range s.joinMembers {
+		s.transport.AddPeer(m.ID, m.PeerURLs)
+	}
+	s.syncPeers()
+	return nil
+}
+
+// syncPeers makes the transport's peers the applied members.
+func (s *Server) syncPeers() {
+	members := s.cluster.Members()
+	if len(members) == 0 {
+		return // nothing applied yet: keep the bootstrap or join peers
+	}
+	for _, m := range members {
+		s.transport.AddPeer(m.ID, m.PeerURLs)
+	}
+	for _, id := range s.cluster.RemovedIDs() {
+		s.transport.RemovePeer(id)
+	}
+}
+
+// raftReporter passes transport delivery failures to raft.
+type raftReporter struct{ s *Server }
+
+func (r raftReporter) ReportUnreachable(id uint64) {
+	if r.s.node != nil {
+		r.s.node.ReportUnreachable(id)
+	}
+}
+
+func (r raftReporter) ReportSnapshot(id uint64, st raft.SnapshotStatus) {
+	if r.s.node != nil {
+		r.s.node.ReportSnapshot(id, st)
+	}
 }
 
 // raftHooks lets the applier reach the raft node, which starts after it.
@@ -178,14 +252,14 @@ func (s *Server) startRaft() error {
 	ticks := int(s.cfg.ElectionTimeout / s.cfg.HeartbeatInterval)
 	node, err := raftnode.Start(raftnode.Config{
 		ID:             s.memberID,
-		Peers:          s.startPeers,
+		Peers:          s.bootPeers,
 		TickInterval:   s.cfg.HeartbeatInterval,
 		ElectionTicks:  ticks,
 		HeartbeatTicks: 1,
 		SnapshotCount:  s.cfg.SnapshotCount,
 		CatchUpEntries: catchUpEntries,
 		Applied:        s.applier.AppliedIndex(),
-	}, s.logStore, nil, s.lg)
+	}, s.logStore, s.transport, s.lg)
 	if err != nil {
 		return err
 	}
@@ -253,6 +327,11 @@ func (s *Server) close() error {
 	for _, l := range s.listeners {
 		l.Close()
 	}
+	for _, l := range s.peerListeners {
+		if s.transport == nil {
+			l.Close()
+		}
+	}
 	if s.grpc != nil {
 		stopGRPC(s.grpc, 2*time.Second)
 	}
@@ -262,9 +341,13 @@ func (s *Server) close() error {
 		cancel()
 	}
 	s.checkpointOnStop()
+	s.handOverLeadership()
 	close(s.stopping)
 	if s.node != nil {
 		s.node.Stop()
+	}
+	if s.transport != nil {
+		s.transport.Close()
 	}
 	s.wg.Wait()
 	if s.hub != nil {
@@ -295,6 +378,35 @@ func (s *Server) forwardLeaderChanges() {
 			return
 		}
 	}
+}
+
+// handOverLeadership transfers leadership to another voter before a leader
+// stops, so the cluster does not wait an election timeout for a new one.
+func (s *Server) handOverLeadership() {
+	if s.node == nil || !s.node.IsLeader() {
+		return
+	}
+	var target uint64
+	var best uint64
+	st := s.node.Status()
+	for _, m := range s.cluster.Voters() {
+		if m.ID == s.memberID {
+			continue
+		}
+		if pr, ok := st.Progress[m.ID]; ok && pr.Match >= best && s.started(m.ID) {
+			target, best = m.ID, pr.Match
+		}
+	}
+	if target == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.ElectionTimeout)
+	defer cancel()
+	if err := s.transferLeadership(ctx, target); err != nil {
+		s.lg.Warn("cannot hand over leadership before stopping", "transferee", membership.IDString(target), "error", err)
+		return
+	}
+	s.lg.Info("handed over leadership before stopping", "transferee", membership.IDString(target))
 }
 
 // checkpointOnStop replicates the remaining lease TTLs before a leader

@@ -53,22 +53,26 @@ func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 // Alarms implements v3rpc.MaintenanceBackend. No alarm can be raised yet.
 func (s *Server) Alarms() []*pb.AlarmMember { return nil }
 
-// MemberList implements v3rpc.ClusterBackend.
-func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]*pb.Member, error) {
-	if linearizable {
-		if err := s.linearizableWait(ctx); err != nil {
-			return nil, err
-		}
+// HashKV implements v3rpc.MaintenanceBackend.
+func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
+	hash, compact, hashRev, err := s.kv.HashKV(rev)
+	if err != nil {
+		return nil, err
 	}
-	var out []*pb.Member
-	for _, m := range s.cluster.Members() {
-		out = append(out, &pb.Member{
-			ID:         m.ID,
-			Name:       m.Name,
-			PeerURLs:   m.PeerURLs,
-			ClientURLs: m.ClientURLs,
-			IsLearner:  m.IsLearner,
-		})
+	return &pb.HashKVResponse{Header: &pb.ResponseHeader{}, Hash: hash, CompactRevision: max(compact, 0), HashRevision: hashRev}, nil
+}
+
+// Hash implements v3rpc.MaintenanceBackend.
+func (s *Server) Hash(ctx context.Context) (*pb.HashResponse, error) {
+	hash, rev, err := s.kv.Hash()
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &pb.HashResponse{Header: &pb.ResponseHeader{Revision: rev}, Hash: hash}, nil
+}
+
+// IsLearner implements v3rpc.Learner.
+func (s *Server) IsLearner() bool {
+	m := s.cluster.Member(s.memberID)
+	return m != nil && m.IsLearner
 }

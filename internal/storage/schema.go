@@ -5,8 +5,12 @@ import "encoding/binary"
 // Key prefixes. Each concern lives under its own first byte so that scans
 // never cross concerns and Pebble keeps them in separate key ranges.
 const (
-	// PrefixMeta holds single-valued metadata keys (see the Key* names).
+	// PrefixMeta holds this member's own metadata: raft hard state, log
+	// truncation point, identity. It is never part of a state snapshot.
 	PrefixMeta byte = 'M'
+	// PrefixState holds the replicated state machine's single-valued keys
+	// (applied index, revisions, cluster version).
+	PrefixState byte = 'S'
 	// PrefixRaftLog holds raft entries: PrefixRaftLog + 8-byte big-endian index.
 	PrefixRaftLog byte = 'L'
 	// PrefixKV holds MVCC versions: PrefixKV + escaped user key + inverted
@@ -26,7 +30,7 @@ const (
 	PrefixLeaseKey byte = 't'
 )
 
-// Metadata keys.
+// Member-local metadata keys.
 var (
 	// KeyHardState is the raft HardState (term, vote, commit), synced with
 	// every log append.
@@ -34,24 +38,49 @@ var (
 	// KeyRaftSnapshot is the metadata of the last raft log truncation point
 	// (index, term, conf state): entries at or below it are gone.
 	KeyRaftSnapshot = metaKey("raft_snapshot")
-	// KeyApplied is the applied raft index and term, written in the same batch
-	// as the state the entries produced.
-	KeyApplied = metaKey("applied_index")
-	// KeyConfState is the raft ConfState as of the applied index.
-	KeyConfState = metaKey("conf_state")
-	// KeyCurrentRev is the MVCC store's current main revision.
-	KeyCurrentRev = metaKey("mvcc_current_rev")
-	// KeyScheduledCompact is the revision of the last accepted compaction.
-	KeyScheduledCompact = metaKey("mvcc_scheduled_compact")
-	// KeyFinishedCompact is the revision up to which old versions are gone.
-	KeyFinishedCompact = metaKey("mvcc_finished_compact")
 	// KeyLocalMember is this member's ID, fixed when the data dir is created.
 	KeyLocalMember = metaKey("local_member_id")
 	// KeyClusterID is the cluster's ID, fixed when the data dir is created.
 	KeyClusterID = metaKey("cluster_id")
-	// KeyClusterVersion is the cluster version string agreed through raft.
-	KeyClusterVersion = metaKey("cluster_version")
+	// KeySnapshotPending names a received state snapshot whose installation
+	// has not finished; a restart installs it again.
+	KeySnapshotPending = metaKey("snapshot_pending")
 )
+
+// Replicated state-machine keys.
+var (
+	// KeyApplied is the applied raft index and term, written in the same batch
+	// as the state the entries produced.
+	KeyApplied = stateKey("applied_index")
+	// KeyConfState is the raft ConfState as of the applied index.
+	KeyConfState = stateKey("conf_state")
+	// KeyCurrentRev is the MVCC store's current main revision.
+	KeyCurrentRev = stateKey("mvcc_current_rev")
+	// KeyScheduledCompact is the revision of the last accepted compaction.
+	KeyScheduledCompact = stateKey("mvcc_scheduled_compact")
+	// KeyFinishedCompact is the revision up to which old versions are gone.
+	KeyFinishedCompact = stateKey("mvcc_finished_compact")
+	// KeyClusterVersion is the cluster version string agreed through raft.
+	KeyClusterVersion = stateKey("cluster_version")
+)
+
+func stateKey(name string) []byte { return append([]byte{PrefixState}, name...) }
+
+// IsStateKey reports whether key belongs to the replicated state machine,
+// i.e. travels in state snapshots: everything but the raft log and the
+// member's own metadata.
+func IsStateKey(key []byte) bool {
+	return len(key) > 0 && key[0] != PrefixRaftLog && key[0] != PrefixMeta
+}
+
+// StateSpans are the key ranges of the state machine, in order.
+func StateSpans() [][2][]byte {
+	return [][2][]byte{
+		{{0}, {PrefixRaftLog}},
+		{PrefixEnd(PrefixRaftLog), {PrefixMeta}},
+		{PrefixEnd(PrefixMeta), {0xff, 0xff, 0xff, 0xff}},
+	}
+}
 
 func metaKey(name string) []byte { return append([]byte{PrefixMeta}, name...) }
 

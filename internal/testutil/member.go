@@ -49,6 +49,9 @@ func StartMember(t testing.TB, opts ...Option) *Member {
 	u := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
 	cfg.ListenClientURLs = []url.URL{u}
 	cfg.AdvertiseClientURLs = []url.URL{u}
+	// The member keeps etcd's default advertised peer URL (and so its IDs)
+	// but listens on a free port: tests run many members side by side.
+	cfg.ListenPeerURLs = []url.URL{{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", FreePort(t))}}
 	cfg.ElectionTimeout = 500 * time.Millisecond
 	cfg.HeartbeatInterval = 50 * time.Millisecond
 	for _, o := range opts {

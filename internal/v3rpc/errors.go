@@ -9,17 +9,25 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cairn-kv/cairn/internal/lease"
+	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/mvcc"
 )
 
 // Errors the member returns to handlers. They carry etcd's texts.
 var (
-	ErrStopped         = errors.New("etcdserver: server stopped")
-	ErrTimeout         = errors.New("etcdserver: request timed out")
-	ErrNoLeader        = errors.New("etcdserver: no leader")
-	ErrLeaderChanged   = errors.New("etcdserver: leader changed")
-	ErrRequestTooLarge = errors.New("etcdserver: request is too large")
-	ErrTooManyRequests = errors.New("etcdserver: too many requests")
+	ErrStopped          = errors.New("etcdserver: server stopped")
+	ErrTimeout          = errors.New("etcdserver: request timed out")
+	ErrNoLeader         = errors.New("etcdserver: no leader")
+	ErrLeaderChanged    = errors.New("etcdserver: leader changed")
+	ErrRequestTooLarge  = errors.New("etcdserver: request is too large")
+	ErrTooManyRequests  = errors.New("etcdserver: too many requests")
+	ErrNotLeader        = errors.New("etcdserver: not leader")
+	ErrBadTransferee    = errors.New("etcdserver: bad leader transferee")
+	ErrLearnerNotReady  = errors.New("etcdserver: can only promote a learner member which is in sync with leader")
+	ErrNotEnoughStarted = errors.New("etcdserver: re-configuration failed due to not enough started members")
+	ErrBadPeerURLs      = errors.New("etcdserver: given member URLs are invalid")
+	ErrLearnerRPC       = errors.New("etcdserver: rpc not supported for learner")
+	ErrUnhealthy        = errors.New("etcdserver: unhealthy cluster")
 )
 
 // errorTable maps each domain error to the gRPC error etcd returns for it.
@@ -38,6 +46,19 @@ var errorTable = []struct {
 	{lease.ErrLeaseExists, rpctypes.ErrGRPCLeaseExist},
 	{lease.ErrLeaseTTLTooLarge, rpctypes.ErrGRPCLeaseTTLTooLarge},
 	{lease.ErrNotPrimary, rpctypes.ErrGRPCNotLeader},
+	{membership.ErrIDRemoved, rpctypes.ErrGRPCMemberNotFound},
+	{membership.ErrIDNotFound, rpctypes.ErrGRPCMemberNotFound},
+	{membership.ErrIDExists, rpctypes.ErrGRPCMemberExist},
+	{membership.ErrPeerURLExists, rpctypes.ErrGRPCPeerURLExist},
+	{membership.ErrMemberNotLearner, rpctypes.ErrGRPCMemberNotLearner},
+	{membership.ErrTooManyLearners, rpctypes.ErrGRPCTooManyLearners},
+	{ErrNotLeader, rpctypes.ErrGRPCNotLeader},
+	{ErrBadTransferee, rpctypes.ErrGRPCBadLeaderTransferee},
+	{ErrLearnerNotReady, rpctypes.ErrGRPCLearnerNotReady},
+	{ErrNotEnoughStarted, rpctypes.ErrGRPCMemberNotEnoughStarted},
+	{ErrBadPeerURLs, rpctypes.ErrGRPCMemberBadURLs},
+	{ErrLearnerRPC, rpctypes.ErrGRPCNotSupportedForLearner},
+	{ErrUnhealthy, rpctypes.ErrGRPCUnhealthy},
 	{ErrStopped, rpctypes.ErrGRPCStopped},
 	{ErrTimeout, rpctypes.ErrGRPCTimeout},
 	{ErrNoLeader, rpctypes.ErrGRPCNoLeader},

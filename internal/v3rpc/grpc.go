@@ -17,6 +17,7 @@ type Backend interface {
 	WatchBackend
 	LeaseBackend
 	Header
+	Learner
 }
 
 // Config sizes the gRPC server.
@@ -36,6 +37,8 @@ const grpcOverheadBytes = 512 * 1024
 // standard health service reporting SERVING.
 func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	opts = append(opts,
+		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be)),
+		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be)),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcOverheadBytes),
 		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(math.MaxUint32),

@@ -12,6 +12,12 @@ type MaintenanceBackend interface {
 	Status(ctx context.Context) (*pb.StatusResponse, error)
 	// Alarms lists the active alarms.
 	Alarms() []*pb.AlarmMember
+	// HashKV hashes the key-value history up to rev (0: the newest).
+	HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error)
+	// Hash hashes the whole state machine.
+	Hash(ctx context.Context) (*pb.HashResponse, error)
+	// MoveLeader hands leadership to member target.
+	MoveLeader(ctx context.Context, target uint64) error
 }
 
 // MaintenanceServer is the etcdserverpb.Maintenance service.
@@ -48,4 +54,40 @@ func (s *MaintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.
 	resp := &pb.AlarmResponse{Header: &pb.ResponseHeader{}, Alarms: s.be.Alarms()}
 	s.hdr.FillHeader(resp.Header)
 	return resp, nil
+}
+
+// HashKV implements etcdserverpb.MaintenanceServer.
+func (s *MaintenanceServer) HashKV(ctx context.Context, r *pb.HashKVRequest) (*pb.HashKVResponse, error) {
+	resp, err := s.be.HashKV(ctx, r.Revision)
+	if err != nil {
+		return nil, togRPCError(err)
+	}
+	if resp.Header == nil {
+		resp.Header = &pb.ResponseHeader{}
+	}
+	s.hdr.FillHeader(resp.Header)
+	return resp, nil
+}
+
+// Hash implements etcdserverpb.MaintenanceServer.
+func (s *MaintenanceServer) Hash(ctx context.Context, _ *pb.HashRequest) (*pb.HashResponse, error) {
+	resp, err := s.be.Hash(ctx)
+	if err != nil {
+		return nil, togRPCError(err)
+	}
+	if resp.Header == nil {
+		resp.Header = &pb.ResponseHeader{}
+	}
+	s.hdr.FillHeader(resp.Header)
+	return resp, nil
+}
+
+// MoveLeader implements etcdserverpb.MaintenanceServer.
+func (s *MaintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequest) (*pb.MoveLeaderResponse, error) {
+	if err := s.be.MoveLeader(ctx, r.TargetID); err != nil {
+		return nil, togRPCError(err)
+	}
+	h := &pb.ResponseHeader{}
+	s.hdr.FillHeader(h)
+	return &pb.MoveLeaderResponse{Header: h}, nil
 }

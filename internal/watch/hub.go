@@ -163,6 +163,29 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 	}
 }
 
+// OnRestore implements mvcc.Observer: a state snapshot replaced the store,
+// now at rev. Every synced watcher catches up from the store from the
+// revision it expects next; history the snapshot does not hold ends the
+// watcher as compacted.
+func (h *Hub) OnRestore(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	next := h.mu.rev + 1
+	var synced []*watcher
+	for _, set := range h.mu.single {
+		for w := range set {
+			synced = append(synced, w)
+		}
+	}
+	for w := range h.mu.ranges {
+		synced = append(synced, w)
+	}
+	for _, w := range synced {
+		h.unsyncLocked(w, max(next, w.startRev))
+	}
+	h.mu.rev = rev
+}
+
 // stripPrev returns evs without PrevKv, sharing one copy of each event
 // among all watchers of the revision.
 func stripPrev(evs []*mvccpb.Event, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {

@@ -158,10 +158,10 @@ func TestConformanceWatch(t *testing.T) {
 
 	w.do(txn("txn", &pb.TxnRequest{Success: []*pb.RequestOp{opPut("w1", "t"), opPut("w2", "t"), opDel("w3", "")}})) // rev 8
 	w.settle()
-	w.do(put("w1=a", &pb.PutRequest{Key: b("w1"), Value: b("a")})) // rev 9
-	w.do(put("w1=b", &pb.PutRequest{Key: b("w1"), Value: b("b")})) // rev 10
+	w.do(put("w1=a", &pb.PutRequest{Key: b("w1"), Value: b("a")}))            // rev 9
+	w.do(put("w1=b", &pb.PutRequest{Key: b("w1"), Value: b("b")}))            // rev 10
 	w.do(del("del w", &pb.DeleteRangeRequest{Key: b("w"), RangeEnd: b("x")})) // rev 11
-	w.do(put("z", &pb.PutRequest{Key: b("z"), Value: b("z")}))                 // rev 12
+	w.do(put("z", &pb.PutRequest{Key: b("z"), Value: b("z")}))                // rev 12
 	w.settle()
 	w.progress("s2")
 	w.create("s4", &pb.WatchCreateRequest{Key: b("w"), RangeEnd: b("x"), StartRevision: 8, PrevKv: true})

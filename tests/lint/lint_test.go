@@ -21,6 +21,8 @@ const module = "github.com/cairn-kv/cairn/"
 var allowed = map[string][]string{
 	"cmd/etcd":            {"internal/config", "internal/logging", "internal/server", "internal/version"},
 	"cmd/etcdctl":         {"internal/ctl"},
+	"cmd/benchmark":       {"internal/bench"},
+	"internal/bench":      {},
 	"internal/ctl":        {"internal/version"},
 	"internal/config":     {},
 	"internal/logging":    {"internal/config"},
@@ -32,11 +34,12 @@ var allowed = map[string][]string{
 	"internal/apply":      {"internal/lease", "internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage"},
 	"internal/lease":      {"internal/storage"},
 	"internal/watch":      {},
-	"internal/v3rpc":      {"internal/lease", "internal/mvcc"},
+	"internal/v3rpc":      {"internal/lease", "internal/membership", "internal/mvcc"},
+	"internal/transport":  {},
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
 		"internal/apply", "internal/config", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
-		"internal/raftnode", "internal/storage", "internal/v3rpc", "internal/version", "internal/watch",
+		"internal/raftnode", "internal/storage", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
 }

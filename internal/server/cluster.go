@@ -1,0 +1,307 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-kv/cairn/internal/lease"
+	"github.com/cairn-kv/cairn/internal/membership"
+	"github.com/cairn-kv/cairn/internal/v3rpc"
+)
+
+const (
+	// maxLearners is how many learners a cluster may have (etcd's default).
+	maxLearners = 1
+	// learnerReadyPercent is how far a learner's log must have caught up
+	// with the leader's before it may be promoted.
+	learnerReadyPercent = 0.9
+	// activeWindow is how recently a peer must have been heard from to
+	// count as started for --strict-reconfig-check.
+	activeWindow = 5 * time.Second
+)
+
+// MemberList implements v3rpc.ClusterBackend.
+func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]*pb.Member, error) {
+	if linearizable {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []*pb.Member
+	for _, m := range s.cluster.Members() {
+		out = append(out, toPBMember(m))
+	}
+	return out, nil
+}
+
+func toPBMember(m *membership.Member) *pb.Member {
+	return &pb.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
+}
+
+func checkPeerURLs(urls []string) error {
+	if len(urls) == 0 {
+		return v3rpc.ErrBadPeerURLs
+	}
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return v3rpc.ErrBadPeerURLs
+		}
+	}
+	return nil
+}
+
+// MemberAdd implements v3rpc.ClusterBackend.
+func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (*pb.Member, error) {
+	if err := checkPeerURLs(peerURLs); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	m := membership.NewMember("", peerURLs, s.cfg.InitialClusterToken, &now)
+	if err := s.cluster.ValidateAdd(m); err != nil {
+		return nil, err
+	}
+	typ := raftpb.ConfChangeAddNode
+	if learner {
+		typ = raftpb.ConfChangeAddLearnerNode
+		if s.countLearners() >= maxLearners {
+			return nil, membership.ErrTooManyLearners
+		}
+	} else if err := s.checkQuorumAfterAdd(); err != nil {
+		return nil, err
+	}
+	m.IsLearner = learner
+	if err := s.proposeConfChange(ctx, typ, m.ID, m); err != nil {
+		return nil, err
+	}
+	return toPBMember(m), nil
+}
+
+// MemberRemove implements v3rpc.ClusterBackend.
+func (s *Server) MemberRemove(ctx context.Context, id uint64) error {
+	if err := s.cluster.ValidateRemove(id); err != nil {
+		return err
+	}
+	if err := s.checkQuorumAfterRemove(id); err != nil {
+		return err
+	}
+	return s.proposeConfChange(ctx, raftpb.ConfChangeRemoveNode, id, nil)
+}
+
+// MemberUpdate implements v3rpc.ClusterBackend.
+func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) error {
+	if err := checkPeerURLs(peerURLs); err != nil {
+		return err
+	}
+	if err := s.cluster.ValidateUpdate(id, peerURLs); err != nil {
+		return err
+	}
+	m := s.cluster.Member(id)
+	m.PeerURLs = peerURLs
+	return s.proposeConfChange(ctx, raftpb.ConfChangeUpdateNode, id, m)
+}
+
+// MemberPromote implements v3rpc.ClusterBackend. Only the leader knows how
+// far the learner got; followers send the client to it by refusing.
+func (s *Server) MemberPromote(ctx context.Context, id uint64) error {
+	if err := s.cluster.ValidatePromote(id); err != nil {
+		return err
+	}
+	if !s.node.IsLeader() {
+		return v3rpc.ErrNotLeader
+	}
+	if !s.learnerReady(id) {
+		return v3rpc.ErrLearnerNotReady
+	}
+	m := s.cluster.Member(id)
+	m.IsLearner = false
+	return s.proposeConfChange(ctx, raftpb.ConfChangeAddNode, id, m)
+}
+
+func (s *Server) countLearners() int {
+	n := 0
+	for _, m := range s.cluster.Members() {
+		if m.IsLearner {
+			n++
+		}
+	}
+	return n
+}
+
+// learnerReady reports whether learner id's log reached 90% of the leader's.
+func (s *Server) learnerReady(id uint64) bool {
+	st := s.node.Status()
+	leader, ok := st.Progress[s.memberID]
+	pr, ok2 := st.Progress[id]
+	if !ok || !ok2 {
+		return false
+	}
+	return float64(pr.Match) >= float64(leader.Match)*learnerReadyPercent
+}
+
+// started reports whether member id is up: this member, or a peer heard
+// from recently.
+func (s *Server) started(id uint64) bool {
+	if id == s.memberID {
+		return true
+	}
+	return time.Since(s.transport.ActiveSince(id)) < activeWindow
+}
+
+// checkQuorumAfterAdd refuses (with --strict-reconfig-check) to add a voter
+// when the started voters would not be a quorum of the larger cluster.
+func (s *Server) checkQuorumAfterAdd() error {
+	if !s.cfg.StrictReconfigCheck {
+		return nil
+	}
+	voters := s.cluster.Voters()
+	started := 0
+	for _, m := range voters {
+		if s.started(m.ID) {
+			started++
+		}
+	}
+	if started < (len(voters)+1)/2+1 {
+		return v3rpc.ErrNotEnoughStarted
+	}
+	return nil
+}
+
+// checkQuorumAfterRemove refuses (with --strict-reconfig-check) to remove a
+// voter when the remaining started voters would not be a quorum.
+func (s *Server) checkQuorumAfterRemove(id uint64) error {
+	if !s.cfg.StrictReconfigCheck {
+		return nil
+	}
+	voters := s.cluster.Voters()
+	remaining, started := 0, 0
+	for _, m := range voters {
+		if m.ID == id {
+			continue
+		}
+		remaining++
+		if s.started(m.ID) {
+			started++
+		}
+	}
+	if remaining == 0 {
+		return v3rpc.ErrNotEnoughStarted
+	}
+	if started < remaining/2+1 {
+		return v3rpc.ErrNotEnoughStarted
+	}
+	return nil
+}
+
+// proposeConfChange proposes a membership change and waits until it is
+// applied (or refused at apply time).
+func (s *Server) proposeConfChange(ctx context.Context, typ raftpb.ConfChangeType, id uint64, m *membership.Member) error {
+	cc := &raftpb.ConfChange{Id: proto.Uint64(s.ids.next()), Type: typ.Enum(), NodeId: proto.Uint64(id)}
+	if m != nil {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		cc.Context = data
+	}
+	ch := s.wait.register(cc.GetId())
+	cctx, cancel := context.WithTimeout(ctx, s.reqTimeout)
+	defer cancel()
+	if err := s.node.ProposeConfChange(cctx, cc); err != nil {
+		s.wait.cancel(cc.GetId())
+		return s.proposeError(ctx, cctx, err)
+	}
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-cctx.Done():
+		s.wait.cancel(cc.GetId())
+		return s.proposeError(ctx, cctx, cctx.Err())
+	case <-s.stopping:
+		return v3rpc.ErrStopped
+	}
+}
+
+// MoveLeader implements v3rpc.MaintenanceBackend.
+func (s *Server) MoveLeader(ctx context.Context, target uint64) error {
+	if !s.node.IsLeader() {
+		return v3rpc.ErrNotLeader
+	}
+	m := s.cluster.Member(target)
+	if m == nil || m.IsLearner {
+		return v3rpc.ErrBadTransferee
+	}
+	if target == s.memberID {
+		return nil
+	}
+	return s.transferLeadership(ctx, target)
+}
+
+// transferLeadership asks raft to hand leadership to target and waits until
+// it did, or ctx (bounded by the request timeout) ends.
+func (s *Server) transferLeadership(ctx context.Context, target uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, s.reqTimeout)
+	defer cancel()
+	s.node.TransferLeadership(ctx, target)
+	tick := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	for s.node.Leader() != target {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return v3rpc.ErrTimeout
+		}
+	}
+	return nil
+}
+
+// waitLeader returns the leader, waiting (within ctx and the request
+// timeout) while there is none.
+func (s *Server) waitLeader(ctx context.Context) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.reqTimeout)
+	defer cancel()
+	tick := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	for {
+		if l := s.node.Leader(); l != 0 {
+			return l, nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return 0, v3rpc.ErrNoLeader
+		case <-s.stopping:
+			return 0, v3rpc.ErrStopped
+		}
+	}
+}
+
+// fromPeerError turns an error from a forwarded call back into the error
+// the leader meant.
+func fromPeerError(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch {
+	case st.Message() == lease.ErrLeaseNotFound.Error():
+		return lease.ErrLeaseNotFound
+	case st.Message() == lease.ErrNotPrimary.Error():
+		return v3rpc.ErrLeaderChanged
+	case st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded:
+		return v3rpc.ErrTimeout
+	}
+	return errors.New(st.Message())
+}

@@ -1,0 +1,259 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+const (
+	// maxFrameMessages and maxFrameBytes bound one frame of raft messages.
+	maxFrameMessages = 512
+	maxFrameBytes    = 4 << 20
+	// snapshotChunk is the size of a snapshot data frame.
+	snapshotChunk = 1 << 20
+	// backoff bounds between reconnection attempts.
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+var raftStreamDesc = &grpc.StreamDesc{StreamName: "Raft", ClientStreams: true}
+var snapshotStreamDesc = &grpc.StreamDesc{StreamName: "Snapshot", ClientStreams: true}
+
+// peer sends to one remote member.
+type peer struct {
+	t    *Transport
+	id   uint64
+	msgc chan *raftpb.Message
+
+	mu struct {
+		sync.Mutex
+		urls []string
+		conn *grpc.ClientConn
+	}
+	snapshotting atomic.Bool
+	ctx          context.Context
+	cancel       context.CancelFunc
+	done         chan struct{}
+}
+
+func newPeer(t *Transport, id uint64, urls []string) *peer {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &peer{t: t, id: id, msgc: make(chan *raftpb.Message, t.cfg.QueueSize), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	p.mu.urls = append([]string(nil), urls...)
+	return p
+}
+
+func (p *peer) start() { go p.run() }
+
+func (p *peer) stop() {
+	p.cancel()
+	<-p.done
+	p.mu.Lock()
+	if p.mu.conn != nil {
+		p.mu.conn.Close()
+		p.mu.conn = nil
+	}
+	p.mu.Unlock()
+}
+
+func (p *peer) setURLs(urls []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mu.urls = append([]string(nil), urls...)
+	if p.mu.conn != nil {
+		p.mu.conn.Close()
+		p.mu.conn = nil
+	}
+}
+
+func (p *peer) enqueue(m *raftpb.Message) bool {
+	select {
+	case p.msgc <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+// connection returns the peer's client connection, dialing its first URL
+// on first use. gRPC reconnects by itself afterwards.
+func (p *peer) connection() (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.conn != nil {
+		return p.mu.conn, nil
+	}
+	var lastErr error
+	for _, u := range p.mu.urls {
+		conn, err := dial(u)
+		if err == nil {
+			p.mu.conn = conn
+			return conn, nil
+		}
+		lastErr = err
+	}
+	if lastErr == nil {
+		lastErr = errors.New("transport: peer has no URL")
+	}
+	return nil, lastErr
+}
+
+// run keeps a raft stream open to the peer and writes queued messages to
+// it, several to a frame.
+func (p *peer) run() {
+	defer close(p.done)
+	backoff := minBackoff
+	for p.ctx.Err() == nil {
+		err := p.stream()
+		if p.ctx.Err() != nil {
+			return
+		}
+		p.t.lg.Debug("raft stream to peer broke; reconnecting", "peer", p.id, "error", err)
+		p.t.reporter.ReportUnreachable(p.id)
+		select {
+		case <-time.After(backoff):
+		case <-p.ctx.Done():
+			return
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+func (p *peer) stream() error {
+	conn, err := p.connection()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(p.t.outgoing(p.ctx))
+	defer cancel()
+	// Do not open the stream (and wait on a dead peer) before there is
+	// something to say.
+	var first *raftpb.Message
+	select {
+	case first = <-p.msgc:
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
+	if err != nil {
+		p.t.reporter.ReportUnreachable(p.id)
+		return err
+	}
+	batch := []*raftpb.Message{first}
+	for {
+		batch = p.fill(batch)
+		// A fresh buffer per frame: gRPC may still be writing the previous
+		// one after SendMsg returns.
+		buf, err := encodeMessages(nil, batch)
+		if err != nil {
+			return err
+		}
+		if err := st.SendMsg(&Frame{B: buf}); err != nil {
+			return err
+		}
+		p.t.markActive(p.id)
+		batch = batch[:0]
+		select {
+		case m := <-p.msgc:
+			batch = append(batch, m)
+		case <-p.ctx.Done():
+			_ = st.CloseSend()
+			return p.ctx.Err()
+		}
+	}
+}
+
+// fill adds whatever else is already queued to batch, within bounds.
+func (p *peer) fill(batch []*raftpb.Message) []*raftpb.Message {
+	size := 0
+	for _, m := range batch {
+		size += proto.Size(m)
+	}
+	for len(batch) < maxFrameMessages && size < maxFrameBytes {
+		select {
+		case m := <-p.msgc:
+			batch = append(batch, m)
+			size += proto.Size(m)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// sendSnapshot streams a state snapshot to the peer in the background; one
+// at a time per peer (raft does not send another before it hears back).
+func (p *peer) sendSnapshot(m *raftpb.Message) {
+	if !p.snapshotting.CompareAndSwap(false, true) {
+		return
+	}
+	p.t.wg.Add(1)
+	go func() {
+		defer p.t.wg.Done()
+		defer p.snapshotting.Store(false)
+		err := p.streamSnapshot(m)
+		status := raft.SnapshotFinish
+		if err != nil {
+			status = raft.SnapshotFailure
+			p.t.lg.Warn("cannot send snapshot to peer", "peer", p.id, "error", err)
+		}
+		p.t.reporter.ReportSnapshot(p.id, status)
+	}()
+}
+
+func (p *peer) streamSnapshot(m *raftpb.Message) error {
+	m, data, err := p.t.snaps.OpenSnapshot(m)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	conn, err := p.connection()
+	if err != nil {
+		return err
+	}
+	st, err := conn.NewStream(p.t.outgoing(p.ctx), snapshotStreamDesc, "/"+serviceName+"/Snapshot")
+	if err != nil {
+		return err
+	}
+	head, err := proto.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := st.SendMsg(&Frame{B: head}); err != nil {
+		return err
+	}
+	var sent int64
+	for {
+		buf := make([]byte, snapshotChunk) // not reused: gRPC may still hold the last one
+		n, rerr := io.ReadFull(data, buf)
+		if n > 0 {
+			if err := st.SendMsg(&Frame{B: buf[:n]}); err != nil {
+				return err
+			}
+			sent += int64(n)
+		}
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if err := st.CloseSend(); err != nil {
+		return err
+	}
+	if err := st.RecvMsg(&Frame{}); err != nil {
+		return err
+	}
+	p.t.lg.Info("sent snapshot to peer", "peer", p.id, "index", m.GetSnapshot().GetMetadata().GetIndex(), "bytes", sent)
+	return nil
+}

@@ -1,0 +1,268 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+)
+
+// Reporter is raft's side of delivery failures.
+type Reporter interface {
+	ReportUnreachable(id uint64)
+	ReportSnapshot(id uint64, status raft.SnapshotStatus)
+}
+
+// SnapshotSource produces the state snapshot to send with a MsgSnap: it
+// returns the message with its snapshot metadata describing exactly that
+// state, and the state's data.
+type SnapshotSource interface {
+	OpenSnapshot(m *raftpb.Message) (*raftpb.Message, io.ReadCloser, error)
+}
+
+// Config configures a Transport.
+type Config struct {
+	LocalID   uint64
+	ClusterID uint64
+	// QueueSize bounds each peer's outgoing message queue.
+	QueueSize int
+}
+
+// Transport sends raft messages to peers and serves theirs.
+type Transport struct {
+	cfg      Config
+	lg       *slog.Logger
+	reporter Reporter
+	snaps    SnapshotSource
+	gs       *grpc.Server
+	srv      *server
+
+	mu struct {
+		sync.Mutex
+		peers  map[uint64]*peer
+		active map[uint64]time.Time
+	}
+	closed chan struct{}
+	wg     sync.WaitGroup
+}
+
+// New creates a transport; Serve starts receiving, AddPeer starts sending.
+func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logger) *Transport {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	t := &Transport{cfg: cfg, lg: lg, reporter: r, snaps: snaps, closed: make(chan struct{})}
+	t.mu.peers = map[uint64]*peer{}
+	t.mu.active = map[uint64]time.Time{}
+	t.srv = &server{t: t, h: h}
+	t.gs = grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(64<<20))
+	t.gs.RegisterService(&serviceDesc, t.srv)
+	return t
+}
+
+// SetClusterID fixes the cluster ID once a joining member learned it.
+func (t *Transport) SetClusterID(id uint64) { t.cfg.ClusterID = id }
+
+// Serve serves peers on l until Close.
+func (t *Transport) Serve(l net.Listener) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		_ = t.gs.Serve(l)
+	}()
+}
+
+// Close stops sending and serving.
+func (t *Transport) Close() {
+	close(t.closed)
+	t.mu.Lock()
+	for _, p := range t.mu.peers {
+		p.stop()
+	}
+	t.mu.peers = map[uint64]*peer{}
+	t.mu.Unlock()
+	stopped := make(chan struct{})
+	go func() { t.gs.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Second):
+		t.gs.Stop()
+	}
+	t.wg.Wait()
+}
+
+// AddPeer starts a sender to member id at urls; an existing peer gets the
+// new URLs.
+func (t *Transport) AddPeer(id uint64, urls []string) {
+	if id == t.cfg.LocalID {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	select {
+	case <-t.closed:
+		return
+	default:
+	}
+	if p, ok := t.mu.peers[id]; ok {
+		p.setURLs(urls)
+		return
+	}
+	p := newPeer(t, id, urls)
+	t.mu.peers[id] = p
+	p.start()
+}
+
+// RemovePeer stops sending to member id.
+func (t *Transport) RemovePeer(id uint64) {
+	t.mu.Lock()
+	p, ok := t.mu.peers[id]
+	delete(t.mu.peers, id)
+	delete(t.mu.active, id)
+	t.mu.Unlock()
+	if ok {
+		p.stop()
+	}
+}
+
+// Send queues messages for their peers. It never blocks: a full queue drops
+// the message and reports the peer unreachable.
+func (t *Transport) Send(msgs []*raftpb.Message) {
+	for _, m := range msgs {
+		to := m.GetTo()
+		t.mu.Lock()
+		p, ok := t.mu.peers[to]
+		t.mu.Unlock()
+		if !ok {
+			continue
+		}
+		if m.GetType() == raftpb.MsgSnap {
+			p.sendSnapshot(m)
+			continue
+		}
+		if !p.enqueue(m) {
+			t.reporter.ReportUnreachable(to)
+		}
+	}
+}
+
+func (t *Transport) markActive(id uint64) {
+	t.mu.Lock()
+	t.mu.active[id] = time.Now()
+	t.mu.Unlock()
+}
+
+// ActiveSince reports when traffic with member id last succeeded (zero if
+// never).
+func (t *Transport) ActiveSince(id uint64) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.active[id]
+}
+
+func (t *Transport) outgoing(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx,
+		mdCluster, strconv.FormatUint(t.cfg.ClusterID, 16),
+		mdFrom, strconv.FormatUint(t.cfg.LocalID, 16))
+}
+
+// dial opens a client connection to a peer URL.
+func dial(rawURL string) (*grpc.ClientConn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("transport: peer URL %s: only http:// is supported so far", rawURL)
+	}
+	return grpc.NewClient(u.Host,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)))
+}
+
+// FetchClusterInfo asks the members at urls to describe their cluster; a
+// member joining an existing cluster calls it before it knows the cluster
+// ID (so its calls carry none).
+func FetchClusterInfo(ctx context.Context, urls []string) ([]byte, error) {
+	var lastErr error
+	for _, u := range urls {
+		conn, err := dial(u)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		out := &Frame{}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = conn.Invoke(cctx, "/"+serviceName+"/ClusterInfo", &Frame{}, out)
+		cancel()
+		conn.Close()
+		if err == nil {
+			return out.B, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// peerConn returns the connection to known member id.
+func (t *Transport) peerConn(id uint64) (*grpc.ClientConn, error) {
+	t.mu.Lock()
+	p, ok := t.mu.peers[id]
+	t.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("transport: unknown peer %x", id)
+	}
+	return p.connection()
+}
+
+func (t *Transport) invoke(ctx context.Context, to uint64, method string, in []byte) ([]byte, error) {
+	conn, err := t.peerConn(to)
+	if err != nil {
+		return nil, err
+	}
+	out := &Frame{}
+	if err := conn.Invoke(t.outgoing(ctx), "/"+serviceName+"/"+method, &Frame{B: in}, out); err != nil {
+		return nil, err
+	}
+	return out.B, nil
+}
+
+// LeaseRenew forwards a keepalive to member to (the leader).
+func (t *Transport) LeaseRenew(ctx context.Context, to uint64, id int64) (int64, error) {
+	out, err := t.invoke(ctx, to, "LeaseRenew", binary.BigEndian.AppendUint64(nil, uint64(id)))
+	if err != nil {
+		return 0, err
+	}
+	if len(out) != 8 {
+		return 0, fmt.Errorf("transport: malformed lease renew answer")
+	}
+	return int64(binary.BigEndian.Uint64(out)), nil
+}
+
+// LeaseTimeToLive forwards a TTL query to member to (the leader).
+func (t *Transport) LeaseTimeToLive(ctx context.Context, to uint64, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	in, err := proto.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	out, err := t.invoke(ctx, to, "LeaseTimeToLive", in)
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.LeaseTimeToLiveResponse{}
+	return resp, proto.Unmarshal(out, resp)
+}
