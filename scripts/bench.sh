@@ -52,7 +52,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QUICK=0 WITH_ETCD=0 CLUSTER=1 MEMORY=1 KEEP=0
 ETCD_VERSION=v3.6.16 ETCD_BIN="" CAIRN_BIN="" CAIRN_LABEL="" GIVEN="" OUT=$ROOT REPORT_FROM=""
 LOAD_KEYS=${BENCH_LOAD_KEYS:-1000000}
-ARGS="$*"
+ARGS=$(printf '%q ' "$@")
+ARGS=${ARGS% }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
