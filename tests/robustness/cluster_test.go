@@ -33,6 +33,10 @@ type clusterConfig struct {
 	snapshotCount int
 	// readyTimeout bounds the wait for every member's ready line.
 	readyTimeout time.Duration
+	// directPeers has members advertise their real peer ports, bypassing
+	// the proxies: network faults then do nothing. It is for telling a
+	// proxy problem from a server problem (ROBUSTNESS_DIRECT_PEERS=1).
+	directPeers bool
 }
 
 func (c clusterConfig) withDefaults() clusterConfig {
@@ -74,8 +78,9 @@ type member struct {
 	bin       string
 	logs      *logBuffer
 
-	mu   sync.Mutex
-	proc *process // the current process; nil before start
+	mu      sync.Mutex
+	proc    *process // the current process; nil before start
+	stopped bool     // frozen by stop, not yet resumed
 }
 
 // process is one run of a member's binary.
@@ -175,7 +180,11 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 			return nil, err
 		}
 		proxies[i] = p
-		initial = append(initial, fmt.Sprintf("%s=http://%s", name, p.addr()))
+		advertised := p.addr()
+		if cfg.directPeers {
+			advertised = fmt.Sprintf("127.0.0.1:%d", port)
+		}
+		initial = append(initial, fmt.Sprintf("%s=http://%s", name, advertised))
 	}
 	for i := range cfg.members {
 		name := fmt.Sprintf("m%d", i)
@@ -196,7 +205,7 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 			"--listen-client-urls", m.clientURL,
 			"--advertise-client-urls", m.clientURL,
 			"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peerPorts[i]),
-			"--initial-advertise-peer-urls", "http://" + proxies[i].addr(),
+			"--initial-advertise-peer-urls", strings.Split(initial[i], "=")[1],
 			"--initial-cluster", strings.Join(initial, ","),
 			"--initial-cluster-token", token,
 			"--initial-cluster-state", "new",
@@ -364,6 +373,7 @@ func (m *member) start() error {
 		return fmt.Errorf("start %s: %w", m.name, err)
 	}
 	p := &process{cmd: cmd, pid: cmd.Process.Pid, ready: make(chan struct{}), done: make(chan struct{})}
+	m.stopped = false
 	m.logs.add(fmt.Sprintf("--- robustness: started %s, pid %d ---", m.name, p.pid))
 	scanned := make(chan struct{})
 	go func() {
@@ -452,10 +462,30 @@ func (m *member) kill() {
 }
 
 // stop freezes the member with SIGSTOP; resume undoes it.
-func (m *member) stop() error { return m.signal(syscall.SIGSTOP) }
+func (m *member) stop() error {
+	if err := m.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.stopped = true
+	m.mu.Unlock()
+	return nil
+}
 
 // resume continues a member frozen by stop.
-func (m *member) resume() error { return m.signal(syscall.SIGCONT) }
+func (m *member) resume() error {
+	m.mu.Lock()
+	m.stopped = false
+	m.mu.Unlock()
+	return m.signal(syscall.SIGCONT)
+}
+
+// frozen reports whether the member was stopped and not resumed.
+func (m *member) frozen() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopped && m.proc != nil
+}
 
 func (m *member) signal(sig syscall.Signal) error {
 	p := m.current()

@@ -22,6 +22,17 @@
 // and delays between members (proxy_test.go), the workload and its history
 // (workload_test.go), the porcupine model of etcd's KV semantics
 // (model_test.go), the watch checker (watch_test.go) and the scenarios
-// (robustness_test.go). `go test` runs short scenarios; `make robustness`
-// runs them longer (see ROBUSTNESS_DURATION in main_test.go).
+// (robustness_test.go).
+//
+// `go test` runs every scenario for a few seconds (under -short only the
+// single-member kill scenario); `make robustness` runs them for a minute
+// each. The environment tunes a run: ROBUSTNESS_DURATION (workload time
+// per scenario), ROBUSTNESS_SEED (repeat a run's choices),
+// ROBUSTNESS_ETCD_BIN (test a prebuilt server binary, such as etcd itself
+// to check the harness), ROBUSTNESS_DIRECT_PEERS=1 (bypass the peer
+// proxies, to tell a proxy problem from a server problem). Multi-member
+// scenarios skip, with the reason, when a 3-member cluster cannot be
+// started. On failure the test names a directory with every member's log
+// and, for a linearizability violation, an HTML file with porcupine's
+// view of the history.
 package robustness

@@ -25,6 +25,10 @@ var (
 		"time allowed to the linearizability checker (env ROBUSTNESS_CHECK_TIMEOUT); 0 picks a default from the duration")
 )
 
+// directPeers reports ROBUSTNESS_DIRECT_PEERS: members talk to each other
+// without the test's proxies (see clusterConfig.directPeers).
+func directPeers() bool { return os.Getenv("ROBUSTNESS_DIRECT_PEERS") != "" }
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if v := os.Getenv(name); v != "" {
 		d, err := time.ParseDuration(v)

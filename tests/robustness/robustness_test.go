@@ -26,6 +26,8 @@ type scenario struct {
 	members int
 	// short scenarios also run under -short.
 	short bool
+	// network scenarios fault the peer network.
+	network bool
 	// cycle injects one fault, holds it for hold and undoes it; it returns
 	// once the cluster is whole again (restarted members serve).
 	cycle func(r *run, hold time.Duration) error
@@ -37,9 +39,9 @@ var scenarios = []scenario{
 	{name: "3-members/kill-leader", members: 3, cycle: killCycle(pickLeader)},
 	{name: "3-members/kill-follower", members: 3, cycle: killCycle(pickFollower)},
 	{name: "3-members/sigstop-leader", members: 3, cycle: stopCycle(pickLeader)},
-	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader)},
-	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower)},
-	{name: "3-members/slow-lossy-links", members: 3, cycle: lossyCycle},
+	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader), network: true},
+	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower), network: true},
+	{name: "3-members/slow-lossy-links", members: 3, cycle: lossyCycle, network: true},
 }
 
 func TestRobustness(t *testing.T) {
@@ -47,6 +49,9 @@ func TestRobustness(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			if testing.Short() && !sc.short {
 				t.Skip("long scenario: runs without -short")
+			}
+			if sc.network && directPeers() {
+				t.Skip("ROBUSTNESS_DIRECT_PEERS bypasses the peer proxies this scenario faults")
 			}
 			if sc.members > 1 {
 				requireClustering(t)
@@ -64,9 +69,9 @@ func duration(sc scenario) time.Duration {
 	case testing.Short():
 		return 4 * time.Second
 	case sc.members == 1:
-		return 6 * time.Second
+		return 5 * time.Second
 	default:
-		return 8 * time.Second
+		return 6 * time.Second
 	}
 }
 
@@ -86,7 +91,7 @@ func runScenario(t *testing.T, sc scenario) {
 	t.Logf("seed %d (ROBUSTNESS_SEED=%d repeats the choices, not the timing)", seed, seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 
-	c, err := newCluster(t, clusterConfig{members: sc.members})
+	c, err := newCluster(t, clusterConfig{members: sc.members, directPeers: directPeers()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +265,10 @@ func (r *run) heal() {
 	r.c.net.Heal()
 	for _, m := range r.c.members {
 		if m.running() {
-			if err := m.resume(); err != nil {
-				r.t.Errorf("resume %s: %v", m.name, err)
+			if m.frozen() {
+				if err := m.resume(); err != nil {
+					r.t.Errorf("resume %s: %v", m.name, err)
+				}
 			}
 			continue
 		}
