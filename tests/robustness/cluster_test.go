@@ -363,7 +363,10 @@ func (m *member) start() error {
 		}
 	}
 	cmd := exec.Command(m.bin, m.args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that a kill reaches anything it starts;
+	// and killed with the test binary, should that die without cleanup
+	// (a -timeout panic).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

@@ -194,7 +194,21 @@ func (h *history) summary() string {
 		fails = append(fails, fmt.Sprintf("%dx %s", n, e))
 	}
 	sort.Strings(fails)
-	s := fmt.Sprintf("%d operations: %d answered, %d writes with unknown outcome", ok+unknown, ok, unknown)
+	// The longest stretch without an answered write tells how long the
+	// faults kept the cluster from taking writes.
+	var rets []int64
+	for _, op := range h.mu.ops {
+		if op.Input.(kvInput).Kind.isWrite() && !op.Output.(kvOutput).Unknown {
+			rets = append(rets, op.Return)
+		}
+	}
+	sort.Slice(rets, func(i, j int) bool { return rets[i] < rets[j] })
+	var gap int64
+	for i := 1; i < len(rets); i++ {
+		gap = max(gap, rets[i]-rets[i-1])
+	}
+	s := fmt.Sprintf("%d operations: %d answered, %d writes with unknown outcome; longest time without an answered write %v",
+		ok+unknown, ok, unknown, time.Duration(gap).Round(time.Millisecond))
 	if len(fails) > 0 {
 		s += " (" + strings.Join(fails, "; ") + ")"
 	}
