@@ -30,9 +30,10 @@ type Config struct {
 	// started members than a quorum.
 	StrictReconfigCheck bool `yaml:"strict-reconfig-check"`
 
-	SnapshotCount     uint64        `yaml:"snapshot-count"`
-	HeartbeatInterval time.Duration `yaml:"heartbeat-interval"` // flag in milliseconds
-	ElectionTimeout   time.Duration `yaml:"election-timeout"`   // flag in milliseconds
+	SnapshotCount          uint64        `yaml:"snapshot-count"`
+	SnapshotCatchUpEntries uint64        `yaml:"experimental-snapshot-catchup-entries"`
+	HeartbeatInterval      time.Duration `yaml:"heartbeat-interval"` // flag in milliseconds
+	ElectionTimeout        time.Duration `yaml:"election-timeout"`   // flag in milliseconds
 
 	QuotaBackendBytes int64 `yaml:"quota-backend-bytes"`
 	MaxRequestBytes   uint  `yaml:"max-request-bytes"`

@@ -68,6 +68,7 @@ func TestLoadDefaults(t *testing.T) {
 		HeartbeatInterval:           100 * time.Millisecond,
 		WatchProgressNotifyInterval: 10 * time.Minute,
 		StrictReconfigCheck:         true,
+		SnapshotCatchUpEntries:      5000,
 		ElectionTimeout:             time.Second,
 		QuotaBackendBytes:           0,
 		MaxRequestBytes:             1572864,
@@ -90,12 +91,13 @@ func TestLoadDefaults(t *testing.T) {
 // flagSamples holds, for every flag that sets configuration, a value to set
 // it to and the value's canonical form (what the flag's String gives back).
 var flagSamples = map[string]struct{ in, want string }{
-	"name":                           {"m1", "m1"},
-	"data-dir":                       {"/var/lib/cairn", "/var/lib/cairn"},
-	"snapshot-count":                 {"5000", "5000"},
-	"heartbeat-interval":             {"50", "50"},
-	"watch-progress-notify-interval": {"5s", "5s"},
-	"strict-reconfig-check":          {"false", "false"},
+	"name":                                  {"m1", "m1"},
+	"data-dir":                              {"/var/lib/cairn", "/var/lib/cairn"},
+	"snapshot-count":                        {"5000", "5000"},
+	"heartbeat-interval":                    {"50", "50"},
+	"watch-progress-notify-interval":        {"5s", "5s"},
+	"strict-reconfig-check":                 {"false", "false"},
+	"experimental-snapshot-catchup-entries": {"100", "100"},
 	"experimental-watch-progress-notify-interval": {"1m30s", "1m30s"},
 	"election-timeout":                            {"600", "600"},
 	"listen-peer-urls":                            {"https://b:2380, http://a:2380", "http://a:2380,https://b:2380"},

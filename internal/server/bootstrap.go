@@ -125,27 +125,33 @@ func joinIdentity(ctx context.Context, cfg *config.Config, fetch func(ctx contex
 	if len(urls) == 0 {
 		return identity{}, nil, errors.New("--initial-cluster-state=existing needs the running members in --initial-cluster")
 	}
-	var info clusterInfo
+	// The member that answers may not have applied the MemberAdd yet:
+	// ask again until one knows us.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		data, err := fetch(ctx, urls)
-		if err == nil {
+		var lastErr error
+		for _, u := range urls {
+			data, err := fetch(ctx, []string{u})
+			if err != nil {
+				lastErr = fmt.Errorf("cannot reach the cluster at %v to join it: %w", urls, err)
+				continue
+			}
+			var info clusterInfo
 			if err := json.Unmarshal(data, &info); err != nil {
 				return identity{}, nil, fmt.Errorf("decode cluster info: %w", err)
 			}
-			break
+			for _, m := range info.Members {
+				if sameURLs(m.PeerURLs, self) {
+					return identity{memberID: m.ID, clusterID: info.ClusterID}, info.Members, nil
+				}
+			}
+			lastErr = fmt.Errorf("no member of cluster %x has peer URLs %v: add this member with MemberAdd first", info.ClusterID, self)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return identity{}, nil, fmt.Errorf("cannot reach the cluster at %v to join it: %w", urls, err)
+			return identity{}, nil, lastErr
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	for _, m := range info.Members {
-		if sameURLs(m.PeerURLs, self) {
-			return identity{memberID: m.ID, clusterID: info.ClusterID}, info.Members, nil
-		}
-	}
-	return identity{}, nil, fmt.Errorf("no member of cluster %x has peer URLs %v: add this member with MemberAdd first", info.ClusterID, self)
 }
 
 func sameURLs(a, b []string) bool {

@@ -111,13 +111,19 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 }
 
 // MemberPromote implements v3rpc.ClusterBackend. Only the leader knows how
-// far the learner got; followers send the client to it by refusing.
+// far the learner got: followers forward the request to it.
 func (s *Server) MemberPromote(ctx context.Context, id uint64) error {
+	if !s.node.IsLeader() {
+		leader, err := s.waitLeader(ctx)
+		if err != nil {
+			return err
+		}
+		if leader != s.memberID {
+			return fromPeerError(s.transport.MemberPromote(ctx, leader, id))
+		}
+	}
 	if err := s.cluster.ValidatePromote(id); err != nil {
 		return err
-	}
-	if !s.node.IsLeader() {
-		return v3rpc.ErrNotLeader
 	}
 	if !s.learnerReady(id) {
 		return v3rpc.ErrLearnerNotReady
@@ -294,6 +300,14 @@ func fromPeerError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	for _, known := range []error{
+		membership.ErrIDRemoved, membership.ErrIDNotFound, membership.ErrMemberNotLearner,
+		v3rpc.ErrLearnerNotReady, v3rpc.ErrNotLeader,
+	} {
+		if st.Message() == known.Error() {
+			return known
+		}
 	}
 	switch {
 	case st.Message() == lease.ErrLeaseNotFound.Error():

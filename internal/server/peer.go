@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/v3rpc"
 )
 
 // peerHandler is the member's side of incoming peer traffic.
@@ -127,4 +128,11 @@ func (s *Server) OpenSnapshot(m *raftpb.Message) (*raftpb.Message, io.ReadCloser
 		pw.CloseWithError(err)
 	}()
 	return m, pr, nil
+}
+
+func (h peerHandler) MemberPromote(ctx context.Context, id uint64) error {
+	if !h.s.node.IsLeader() {
+		return v3rpc.ErrNotLeader
+	}
+	return h.s.MemberPromote(ctx, id)
 }

@@ -32,10 +32,6 @@ import (
 	"github.com/cairn-kv/cairn/internal/watch"
 )
 
-// catchUpEntries is how many applied entries the raft log keeps after a
-// truncation, for followers that lag a little.
-const catchUpEntries = 5000
-
 // Server is one Cairn member.
 type Server struct {
 	cfg *config.Config
@@ -257,7 +253,7 @@ func (s *Server) startRaft() error {
 		ElectionTicks:  ticks,
 		HeartbeatTicks: 1,
 		SnapshotCount:  s.cfg.SnapshotCount,
-		CatchUpEntries: catchUpEntries,
+		CatchUpEntries: s.cfg.SnapshotCatchUpEntries,
 		Applied:        s.applier.AppliedIndex(),
 	}, s.logStore, s.transport, s.lg)
 	if err != nil {

@@ -38,6 +38,9 @@ type Handler interface {
 	LeaseRenew(ctx context.Context, id int64) (int64, error)
 	// LeaseTimeToLive answers a follower's client from the leader's clock.
 	LeaseTimeToLive(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error)
+	// MemberPromote promotes a learner on the leader, which alone knows
+	// whether it caught up.
+	MemberPromote(ctx context.Context, id uint64) error
 }
 
 // ErrClusterMismatch: a peer from another cluster, or a removed member.
@@ -59,6 +62,12 @@ var serviceDesc = grpc.ServiceDesc{
 				return nil, err
 			}
 			return binary.BigEndian.AppendUint64(nil, uint64(ttl)), nil
+		})},
+		{MethodName: "MemberPromote", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
+			if len(in) != 8 {
+				return nil, status.Error(codes.InvalidArgument, "malformed member promote")
+			}
+			return nil, s.h.MemberPromote(ctx, binary.BigEndian.Uint64(in))
 		})},
 		{MethodName: "LeaseTimeToLive", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
 			req := &pb.LeaseTimeToLiveRequest{}

@@ -266,3 +266,9 @@ func (t *Transport) LeaseTimeToLive(ctx context.Context, to uint64, r *pb.LeaseT
 	resp := &pb.LeaseTimeToLiveResponse{}
 	return resp, proto.Unmarshal(out, resp)
 }
+
+// MemberPromote forwards a learner promotion to member to (the leader).
+func (t *Transport) MemberPromote(ctx context.Context, to uint64, id uint64) error {
+	_, err := t.invoke(ctx, to, "MemberPromote", binary.BigEndian.AppendUint64(nil, id))
+	return err
+}
