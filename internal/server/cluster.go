@@ -24,9 +24,6 @@ const (
 	// learnerReadyPercent is how far a learner's log must have caught up
 	// with the leader's before it may be promoted.
 	learnerReadyPercent = 0.9
-	// activeWindow is how recently a peer must have been heard from to
-	// count as started for --strict-reconfig-check.
-	activeWindow = 5 * time.Second
 )
 
 // MemberList implements v3rpc.ClusterBackend.
@@ -154,13 +151,19 @@ func (s *Server) learnerReady(id uint64) bool {
 	return float64(pr.Match) >= float64(leader.Match)*learnerReadyPercent
 }
 
-// started reports whether member id is up: this member, or a peer heard
-// from recently.
+// started reports whether member id counts as started for
+// --strict-reconfig-check: it published itself (as etcd counts it) and, when
+// this member leads and so can tell, raft heard from it recently.
 func (s *Server) started(id uint64) bool {
-	if id == s.memberID {
+	m := s.cluster.Member(id)
+	if m == nil || m.Name == "" {
+		return false
+	}
+	if id == s.memberID || !s.node.IsLeader() {
 		return true
 	}
-	return time.Since(s.transport.ActiveSince(id)) < activeWindow
+	pr, ok := s.node.Status().Progress[id]
+	return ok && pr.RecentActive
 }
 
 // checkQuorumAfterAdd refuses (with --strict-reconfig-check) to add a voter
