@@ -160,7 +160,6 @@ func (p *peer) stream() error {
 		if err := st.SendMsg(&Frame{B: buf}); err != nil {
 			return err
 		}
-		p.t.markActive(p.id)
 		batch = batch[:0]
 		select {
 		case m := <-p.msgc:

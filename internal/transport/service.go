@@ -129,7 +129,6 @@ func (s *server) check(ctx context.Context) (uint64, error) {
 		return 0, status.Error(codes.FailedPrecondition, fmt.Sprintf("member %x was removed from the cluster", from))
 	}
 	if from != 0 {
-		s.t.markActive(from)
 	}
 	return from, nil
 }
@@ -158,7 +157,6 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 			}
 			return err
 		}
-		s.t.markActive(from)
 		// Raft refuses some messages (a response from a peer it does not
 		// track yet, while the initial configuration is being applied);
 		// that must not cost the rest of the stream.

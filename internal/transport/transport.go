@@ -53,8 +53,7 @@ type Transport struct {
 
 	mu struct {
 		sync.Mutex
-		peers  map[uint64]*peer
-		active map[uint64]time.Time
+		peers map[uint64]*peer
 	}
 	closed chan struct{}
 	wg     sync.WaitGroup
@@ -67,7 +66,6 @@ func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logge
 	}
 	t := &Transport{cfg: cfg, lg: lg, reporter: r, snaps: snaps, closed: make(chan struct{})}
 	t.mu.peers = map[uint64]*peer{}
-	t.mu.active = map[uint64]time.Time{}
 	t.srv = &server{t: t, h: h}
 	t.gs = grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(64<<20))
 	t.gs.RegisterService(&serviceDesc, t.srv)
@@ -132,7 +130,6 @@ func (t *Transport) RemovePeer(id uint64) {
 	t.mu.Lock()
 	p, ok := t.mu.peers[id]
 	delete(t.mu.peers, id)
-	delete(t.mu.active, id)
 	t.mu.Unlock()
 	if ok {
 		p.stop()
@@ -158,20 +155,6 @@ func (t *Transport) Send(msgs []*raftpb.Message) {
 			t.reporter.ReportUnreachable(to)
 		}
 	}
-}
-
-func (t *Transport) markActive(id uint64) {
-	t.mu.Lock()
-	t.mu.active[id] = time.Now()
-	t.mu.Unlock()
-}
-
-// ActiveSince reports when traffic with member id last succeeded (zero if
-// never).
-func (t *Transport) ActiveSince(id uint64) time.Time {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.mu.active[id]
 }
 
 func (t *Transport) outgoing(ctx context.Context) context.Context {
