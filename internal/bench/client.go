@@ -58,6 +58,7 @@ func (c *cli) connect(ctx context.Context) (*pool, error) {
 		if err != nil {
 			return nil, err
 		}
+		fmt.Fprintf(c.opts.Stderr, "target-leader: using %s\n", leader)
 		cfg.Endpoints = []string{leader}
 	}
 	p := &pool{}

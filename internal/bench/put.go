@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -138,13 +140,31 @@ func (c *cli) startCompactor(ctx context.Context, cl *clientv3.Client, interval 
 	return func() { close(done); wg.Wait() }
 }
 
-// checkHashKV compares the key-value hash of every endpoint at rev.
+// hashKVWait bounds how long checkHashKV waits for a member to apply the
+// revision it is asked to hash.
+const hashKVWait = 10 * time.Second
+
+// checkHashKV compares the key-value hash of every endpoint at rev. A member
+// that has not applied rev yet is asked again until hashKVWait is over.
 func (c *cli) checkHashKV(ctx context.Context, cl *clientv3.Client, rev int64) error {
 	var first uint32
+	deadline := time.Now().Add(hashKVWait)
 	for i, ep := range cl.Endpoints() {
-		hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := cl.HashKV(hctx, ep, rev)
-		cancel()
+		var resp *clientv3.HashKVResponse
+		var err error
+		for {
+			hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			resp, err = cl.HashKV(hctx, ep, rev)
+			cancel()
+			if !errors.Is(rpctypes.Error(err), rpctypes.ErrFutureRev) || time.Now().After(deadline) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("hashkv of %s at revision %d: %v", ep, rev, errText(err))
 		}

@@ -94,3 +94,41 @@ func TestSmokeAllFailed(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }
+
+// TestSmokeCluster runs against a 3-member cluster: --target-leader finds
+// the leader, and --check-hashkv compares every member's hash after a put
+// run.
+func TestSmokeCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-member cluster")
+	}
+	c := testutil.StartCluster(t, 3)
+	eps := strings.Join(c.Endpoints(), ",")
+
+	cl := c.Client(t)
+	leader := ""
+	for _, ep := range c.Endpoints() {
+		st, err := cl.Status(t.Context(), ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Leader == st.Header.MemberId {
+			leader = ep
+		}
+	}
+	code, _, stderr := runMain(t, "--endpoints", eps, "--target-leader", "--clients", "4", "put", "--total", "40", "--key-space-size", "10")
+	if code != ExitSuccess {
+		t.Fatalf("--target-leader put: exit code %d: %s", code, stderr)
+	}
+	if want := "target-leader: using " + leader + "\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+
+	code, stdout, stderr := runMain(t, "--endpoints", eps, "--clients", "4", "put", "--total", "40", "--check-hashkv")
+	if code != ExitSuccess {
+		t.Fatalf("--check-hashkv put: exit code %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "hashkv: 3 endpoint(s) agree at revision ") {
+		t.Errorf("no hashkv agreement line:\n%s", stdout)
+	}
+}
