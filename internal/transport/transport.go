@@ -17,8 +17,16 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+)
+
+// Peer connections are probed this often, and given up after this long
+// without an answer.
+const (
+	keepaliveTime    = time.Second
+	keepaliveTimeout = 3 * time.Second
 )
 
 // Reporter is raft's side of delivery failures.
@@ -67,7 +75,9 @@ func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logge
 	t := &Transport{cfg: cfg, lg: lg, reporter: r, snaps: snaps, closed: make(chan struct{})}
 	t.mu.peers = map[uint64]*peer{}
 	t.srv = &server{t: t, h: h}
-	t.gs = grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(64<<20))
+	t.gs = grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(64<<20),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}))
 	t.gs.RegisterService(&serviceDesc, t.srv)
 	return t
 }
@@ -174,7 +184,11 @@ func dial(rawURL string) (*grpc.ClientConn, error) {
 	}
 	return grpc.NewClient(u.Host,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)))
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)),
+		// A connection that went silent (a peer frozen, or a network that
+		// drops packets) is noticed within seconds and redialed; without
+		// this, writes into a dead TCP connection would never fail.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true}))
 }
 
 // FetchClusterInfo asks the members at urls to describe their cluster; a
