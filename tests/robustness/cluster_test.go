@@ -151,6 +151,31 @@ func freePort() (int, error) {
 // member's full log is kept in a directory named in the test output.
 func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 	t.Helper()
+	// A free port may be taken by another process between the moment it
+	// is picked and the moment a member binds it: start again on new
+	// ports when that is why a member died.
+	for attempt := 1; ; attempt++ {
+		c, err := newClusterOnce(t, cfg)
+		if err == nil || attempt == 3 || !c.portTaken() {
+			return c, err
+		}
+		c.quiet = true
+		c.close()
+		t.Logf("a member's port was taken by another process; starting the cluster again on new ports")
+	}
+}
+
+// portTaken reports whether a member's log says it could not bind.
+func (c *cluster) portTaken() bool {
+	for _, m := range c.members {
+		if len(m.logs.grep("address already in use")) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func newClusterOnce(t *testing.T, cfg clusterConfig) (*cluster, error) {
 	cfg = cfg.withDefaults()
 	bin := etcdBinary(t)
 	// The data dirs must outlive the processes: t.TempDir's removal is
@@ -159,10 +184,15 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 	c := &cluster{cfg: cfg, name: t.Name()}
 	c.net = newPeerNet(t.Logf)
 	t.Cleanup(func() {
-		c.close()
-		if t.Failed() && !c.quiet {
-			c.saveLogs(t)
+		if !t.Failed() || c.quiet {
+			c.close()
+			return
 		}
+		if len(c.members) > 1 {
+			t.Logf("peer connections through the proxies at the end: %s", c.net.describe())
+		}
+		c.close()
+		c.saveLogs(t)
 	})
 	token := fmt.Sprintf("robustness-%d", time.Now().UnixNano())
 	var initial []string
@@ -172,12 +202,12 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 		name := fmt.Sprintf("m%d", i)
 		port, err := freePort()
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		peerPorts[i] = port
 		p, err := c.net.listen(name, fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		proxies[i] = p
 		advertised := p.addr()
@@ -190,7 +220,7 @@ func newCluster(t *testing.T, cfg clusterConfig) (*cluster, error) {
 		name := fmt.Sprintf("m%d", i)
 		clientPort, err := freePort()
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		m := &member{
 			name:      name,

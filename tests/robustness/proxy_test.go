@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -113,6 +115,10 @@ type proxyConn struct {
 	down   net.Conn      // accepted from the dialer
 	closed chan struct{} // closed by close
 
+	// Bytes forwarded each way and when the last were, for reports.
+	sent, received atomic.Int64 // dialer->member, member->dialer
+	lastByte       atomic.Int64 // unix nanoseconds
+
 	mu struct {
 		sync.Mutex
 		up   net.Conn // to the member; nil while held or before dialing
@@ -213,8 +219,8 @@ func (n *peerNet) serve(p *peerProxy, down net.Conn) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); n.pipe(pc, up, down, pc.link) }()
-	go func() { defer wg.Done(); n.pipe(pc, down, up, pc.link) }()
+	go func() { defer wg.Done(); n.pipe(pc, up, down, pc.link, &pc.sent) }()
+	go func() { defer wg.Done(); n.pipe(pc, down, up, pc.link, &pc.received) }()
 	wg.Wait()
 }
 
@@ -253,7 +259,7 @@ type chunk struct {
 // pipe copies src to dst, holding each chunk for the link's delay at the
 // time it was read. Order is kept: a chunk is never due before the one
 // read before it.
-func (n *peerNet) pipe(pc *proxyConn, dst, src net.Conn, l link) {
+func (n *peerNet) pipe(pc *proxyConn, dst, src net.Conn, l link, count *atomic.Int64) {
 	defer pc.close()
 	ch := make(chan chunk, 256)
 	go func() {
@@ -292,6 +298,8 @@ func (n *peerNet) pipe(pc *proxyConn, dst, src net.Conn, l link) {
 			}
 			return
 		}
+		count.Add(int64(len(c.b)))
+		pc.lastByte.Store(time.Now().UnixNano())
 	}
 }
 
@@ -396,6 +404,26 @@ func (n *peerNet) Heal() {
 		n.setLocked(l, linkFault{})
 	}
 	n.logf("peer network: healed")
+}
+
+// describe lists the live connections per link and the links' faults,
+// for failure reports.
+func (n *peerNet) describe() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var lines []string
+	for pc := range n.mu.conns {
+		idle := "never used"
+		if t := pc.lastByte.Load(); t != 0 {
+			idle = fmt.Sprintf("last byte %v ago", time.Since(time.Unix(0, t)).Round(time.Millisecond))
+		}
+		lines = append(lines, fmt.Sprintf("%v: open, %d bytes sent, %d received, %s", pc.link, pc.sent.Load(), pc.received.Load(), idle))
+	}
+	for l, f := range n.mu.faults {
+		lines = append(lines, fmt.Sprintf("%v: %v, delay %v+%v", l, f.mode, f.delay, f.jitter))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "; ")
 }
 
 // stats reports how many connections the proxies accepted and how many of

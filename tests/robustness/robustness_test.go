@@ -81,6 +81,9 @@ func duration(sc scenario) time.Duration {
 // Bounds on waiting for the cluster, so that a broken server fails a
 // scenario in bounded time instead of hanging the package.
 const (
+	// leaderTimeout bounds the wait for the members to agree on a leader
+	// once faults are undone: many election timeouts.
+	leaderTimeout = 10 * time.Second
 	// restartTimeout bounds a restarted member's wait for its ready line.
 	restartTimeout = 20 * time.Second
 	// settleTimeout bounds the final read, and then the wait for watchers
@@ -436,10 +439,23 @@ type picker func(r *run) (int, error)
 
 func pickAny(r *run) (int, error) { return r.rng.IntN(len(r.c.members)), nil }
 
+// pickLeader waits for the members to agree on a leader. Failing that
+// within leaderTimeout, it goes on asking for a while to tell a slow
+// recovery from none, and reports which it was.
 func pickLeader(r *run) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), leaderTimeout)
 	defer cancel()
-	return r.c.leader(ctx, r.admin)
+	i, err := r.c.leader(ctx, r.admin)
+	if err == nil {
+		return i, nil
+	}
+	lctx, lcancel := context.WithTimeout(context.Background(), 3*leaderTimeout)
+	defer lcancel()
+	if _, lerr := r.c.leader(lctx, r.admin); lerr == nil {
+		return -1, fmt.Errorf("members agreed on a leader only after %v: %w", time.Since(began).Round(100*time.Millisecond), err)
+	}
+	return -1, fmt.Errorf("members agreed on no leader within %v: %w", time.Since(began).Round(time.Second), err)
 }
 
 func pickFollower(r *run) (int, error) {
