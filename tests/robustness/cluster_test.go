@@ -245,7 +245,7 @@ func newClusterOnce(t *testing.T, cfg clusterConfig) (*cluster, error) {
 		}
 		c.members = append(c.members, m)
 	}
-	c.net.whoDialed = c.whoDialed
+	c.net.setWhoDialed(c.whoDialed) // after c.members is complete
 	// Members of a new cluster wait for each other: start all, then wait.
 	for _, m := range c.members {
 		if err := m.start(); err != nil {

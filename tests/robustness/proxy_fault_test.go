@@ -51,11 +51,11 @@ type testNet struct {
 func newTestNet(t *testing.T) *testNet {
 	t.Helper()
 	tn := &testNet{net: newPeerNet(t.Logf), proxy: map[string]*peerProxy{}, ports: map[int]string{}}
-	tn.net.whoDialed = func(src, _ int) string {
+	tn.net.setWhoDialed(func(src, _ int) string {
 		tn.mu.Lock()
 		defer tn.mu.Unlock()
 		return tn.ports[src]
-	}
+	})
 	t.Cleanup(tn.net.close)
 	for _, name := range []string{"a", "b"} {
 		p, err := tn.net.listen(name, echoServer(t))

@@ -73,18 +73,18 @@ type linkFault struct {
 // peerNet is the set of proxies between the members of one cluster and
 // the faults on their links.
 type peerNet struct {
-	// whoDialed names the member that owns the local end of a connection
-	// from srcPort to dstPort; "" when unknown. Set before traffic flows.
-	whoDialed func(srcPort, dstPort int) string
-	logf      func(format string, args ...any)
+	logf func(format string, args ...any)
 
 	mu struct {
 		sync.Mutex
-		closed  bool
-		names   []string // every proxied member
-		faults  map[link]linkFault
-		conns   map[*proxyConn]struct{}
-		proxies []*peerProxy
+		// whoDialed names the member that owns the local end of a
+		// connection from srcPort to dstPort; "" when unknown.
+		whoDialed func(srcPort, dstPort int) string
+		closed    bool
+		names     []string // every proxied member
+		faults    map[link]linkFault
+		conns     map[*proxyConn]struct{}
+		proxies   []*peerProxy
 		// accepted and anonymous count connections, and those whose
 		// dialer could not be named.
 		accepted, anonymous int
@@ -96,8 +96,15 @@ func newPeerNet(logf func(string, ...any)) *peerNet {
 	n := &peerNet{logf: logf}
 	n.mu.faults = map[link]linkFault{}
 	n.mu.conns = map[*proxyConn]struct{}{}
-	n.whoDialed = func(int, int) string { return "" }
+	n.mu.whoDialed = func(int, int) string { return "" }
 	return n
+}
+
+// setWhoDialed installs the function that names a connection's dialer.
+func (n *peerNet) setWhoDialed(f func(srcPort, dstPort int) string) {
+	n.mu.Lock()
+	n.mu.whoDialed = f
+	n.mu.Unlock()
 }
 
 // peerProxy fronts one member's peer port.
@@ -194,7 +201,10 @@ func (n *peerNet) acceptLoop(p *peerProxy) {
 func (n *peerNet) serve(p *peerProxy, down net.Conn) {
 	src := down.RemoteAddr().(*net.TCPAddr).Port
 	dst := down.LocalAddr().(*net.TCPAddr).Port
-	pc := newProxyConn(link{from: n.whoDialed(src, dst), to: p.to}, down)
+	n.mu.Lock()
+	who := n.mu.whoDialed
+	n.mu.Unlock()
+	pc := newProxyConn(link{from: who(src, dst), to: p.to}, down)
 	mode, ok := n.register(pc)
 	if !ok {
 		return

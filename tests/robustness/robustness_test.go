@@ -493,7 +493,9 @@ func stopCycle(pick picker) func(*run, time.Duration) error {
 		if err := m.stop(); err != nil {
 			return err
 		}
-		time.Sleep(hold) // the fault lasts this long
+		// Frozen for up to twice the usual hold: long enough, sometimes,
+		// for requests to time out and client keepalives to give up.
+		time.Sleep(2 * hold) // the fault lasts this long
 		return m.resume()
 	}
 }
