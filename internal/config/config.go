@@ -30,6 +30,38 @@ type Config struct {
 	// started members than a quorum.
 	StrictReconfigCheck bool `yaml:"strict-reconfig-check"`
 
+	// TLS of the client listener (ClientTLSInfo gathers it). In a config
+	// file these also go under client-transport-security: (see tls.go).
+	CertFile                  string   `yaml:"cert-file"`
+	KeyFile                   string   `yaml:"key-file"`
+	ClientCertAuth            bool     `yaml:"client-cert-auth"`
+	ClientCertFile            string   `yaml:"client-cert-file"`
+	ClientKeyFile             string   `yaml:"client-key-file"`
+	ClientCRLFile             string   `yaml:"client-crl-file"`
+	ClientCertAllowedHostname []string `yaml:"client-cert-allowed-hostname"`
+	TrustedCAFile             string   `yaml:"trusted-ca-file"`
+	AutoTLS                   bool     `yaml:"auto-tls"`
+
+	// TLS of the peer listener and of connections to other members
+	// (PeerTLSInfo); in a config file also under peer-transport-security:.
+	PeerCertFile                  string   `yaml:"peer-cert-file"`
+	PeerKeyFile                   string   `yaml:"peer-key-file"`
+	PeerClientCertAuth            bool     `yaml:"peer-client-cert-auth"`
+	PeerClientCertFile            string   `yaml:"peer-client-cert-file"`
+	PeerClientKeyFile             string   `yaml:"peer-client-key-file"`
+	PeerTrustedCAFile             string   `yaml:"peer-trusted-ca-file"`
+	PeerCertAllowedCN             []string `yaml:"peer-cert-allowed-cn"`
+	PeerCertAllowedHostname       []string `yaml:"peer-cert-allowed-hostname"`
+	PeerAutoTLS                   bool     `yaml:"peer-auto-tls"`
+	PeerCRLFile                   string   `yaml:"peer-crl-file"`
+	PeerSkipClientSANVerification bool     `yaml:"peer-skip-client-san-verification"`
+
+	// TLS settings shared by both listeners.
+	SelfSignedCertValidity uint     `yaml:"self-signed-cert-validity"` // years
+	CipherSuites           []string `yaml:"cipher-suites"`
+	TLSMinVersion          string   `yaml:"tls-min-version"`
+	TLSMaxVersion          string   `yaml:"tls-max-version"`
+
 	SnapshotCount          uint64        `yaml:"snapshot-count"`
 	SnapshotCatchUpEntries uint64        `yaml:"experimental-snapshot-catchup-entries"`
 	HeartbeatInterval      time.Duration `yaml:"heartbeat-interval"` // flag in milliseconds
@@ -48,6 +80,9 @@ type Config struct {
 	// LeaseCheckpointInterval is how often the leader replicates the
 	// remaining TTL of every lease; 0 means 5 minutes. Not a flag.
 	LeaseCheckpointInterval time.Duration `yaml:"-"`
+
+	// EnablePprof serves /debug/pprof/ on the client URLs.
+	EnablePprof bool `yaml:"enable-pprof"`
 
 	LogLevel   string   `yaml:"log-level"`
 	Logger     string   `yaml:"logger"`
@@ -93,6 +128,7 @@ const (
 	DefaultSnapshotCount       = 10000
 	DefaultHeartbeatInterval   = 100 * time.Millisecond
 	DefaultElectionTimeout     = 1000 * time.Millisecond
+	DefaultTLSMinVersion       = "TLS1.2"
 
 	// ClusterStateNew and ClusterStateExisting are the values of
 	// --initial-cluster-state.

@@ -19,6 +19,10 @@
 //     configuration. Keys are flag names; URL lists are comma-separated
 //     strings; heartbeat-interval and election-timeout are integer
 //     milliseconds; log-outputs is a YAML list. Unknown keys are warnings.
+//     The TLS flags may also be given as etcd's files give them, under
+//     client-transport-security: and peer-transport-security: (cert-file,
+//     key-file, client-cert-auth, trusted-ca-file, auto-tls, crl-file,
+//     allowed-cn, allowed-hostname, ...; see tls.go).
 //
 // After the sources are read, two values are derived as etcd derives them:
 // an empty --data-dir becomes "<name>.etcd", and when --name is not

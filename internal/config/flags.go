@@ -26,11 +26,16 @@ type flagSpec struct {
 	// they have no ETCD_* form (except ETCD_CONFIG_FILE, read by Load) and
 	// no config-file key.
 	cmdOnly bool
+	// fileKey is where etcd's config files keep a TLS flag, under one of
+	// the transport security mappings: "client-transport-security.cert-file".
+	// The flag's own name is accepted at the top level as well.
+	fileKey string
 }
 
 const (
 	groupMember     = "Member"
 	groupClustering = "Clustering"
+	groupSecurity   = "Security"
 	groupLogging    = "Logging"
 	groupCommand    = "Command"
 )
@@ -99,6 +104,82 @@ var flagTable = []flagSpec{
 		usage: "Comma-separated client URLs of this member, as clients should reach it. Required when --listen-client-urls is given.",
 		bind:  func(c *Config) value { return &urlsValue{&c.AdvertiseClientURLs} }},
 
+	{name: "cert-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".cert-file",
+		usage: "PEM certificate (chain) the client listener serves.",
+		bind:  func(c *Config) value { return &stringValue{&c.CertFile} }},
+	{name: "key-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".key-file",
+		usage: "PEM private key of --cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.KeyFile} }},
+	{name: "client-cert-auth", def: "false", group: groupSecurity, fileKey: clientSecurity + ".client-cert-auth",
+		usage: "Require clients to present a certificate signed by a CA in --trusted-ca-file.",
+		bind:  func(c *Config) value { return &boolValue{&c.ClientCertAuth} }},
+	{name: "client-cert-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".client-cert-file",
+		usage: "PEM certificate this member presents when it connects to a client listener itself; defaults to --cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.ClientCertFile} }},
+	{name: "client-key-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".client-key-file",
+		usage: "PEM private key of --client-cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.ClientKeyFile} }},
+	{name: "client-crl-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".crl-file",
+		usage: "Certificate revocation list (PEM or DER); clients presenting a revoked certificate are refused.",
+		bind:  func(c *Config) value { return &stringValue{&c.ClientCRLFile} }},
+	{name: "client-cert-allowed-hostname", def: "", group: groupSecurity, fileKey: clientSecurity + ".allowed-hostname",
+		usage: "Comma-separated host names; when set, a client certificate must be valid for one of them.",
+		bind:  func(c *Config) value { return &csvValue{&c.ClientCertAllowedHostname} }},
+	{name: "trusted-ca-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".trusted-ca-file",
+		usage: "PEM bundle of the CAs that sign client certificates; giving it requires client certificates.",
+		bind:  func(c *Config) value { return &stringValue{&c.TrustedCAFile} }},
+	{name: "auto-tls", def: "false", group: groupSecurity, fileKey: clientSecurity + ".auto-tls",
+		usage: "Serve clients with a generated self-signed certificate when --cert-file and --key-file are not given.",
+		bind:  func(c *Config) value { return &boolValue{&c.AutoTLS} }},
+	{name: "peer-cert-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".cert-file",
+		usage: "PEM certificate (chain) the peer listener serves and, unless --peer-client-cert-file is given, this member presents to its peers.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerCertFile} }},
+	{name: "peer-key-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".key-file",
+		usage: "PEM private key of --peer-cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerKeyFile} }},
+	{name: "peer-client-cert-auth", def: "false", group: groupSecurity, fileKey: peerSecurity + ".client-cert-auth",
+		usage: "Require members connecting to the peer listener to present a certificate signed by a CA in --peer-trusted-ca-file.",
+		bind:  func(c *Config) value { return &boolValue{&c.PeerClientCertAuth} }},
+	{name: "peer-client-cert-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".client-cert-file",
+		usage: "PEM certificate this member presents to its peers; defaults to --peer-cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerClientCertFile} }},
+	{name: "peer-client-key-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".client-key-file",
+		usage: "PEM private key of --peer-client-cert-file.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerClientKeyFile} }},
+	{name: "peer-trusted-ca-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".trusted-ca-file",
+		usage: "PEM bundle of the CAs that sign peer certificates; giving it requires peer client certificates.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerTrustedCAFile} }},
+	{name: "peer-cert-allowed-cn", def: "", group: groupSecurity, fileKey: peerSecurity + ".allowed-cn",
+		usage: "Comma-separated common names; when set (or --peer-cert-allowed-hostname is), a peer certificate must carry one of them.",
+		bind:  func(c *Config) value { return &csvValue{&c.PeerCertAllowedCN} }},
+	{name: "peer-cert-allowed-hostname", def: "", group: groupSecurity, fileKey: peerSecurity + ".allowed-hostname",
+		usage: "Comma-separated host names; when set (or --peer-cert-allowed-cn is), a peer certificate must be valid for one of them.",
+		bind:  func(c *Config) value { return &csvValue{&c.PeerCertAllowedHostname} }},
+	{name: "peer-auto-tls", def: "false", group: groupSecurity, fileKey: peerSecurity + ".auto-tls",
+		usage: "Serve and dial peers with a generated self-signed certificate when --peer-cert-file and --peer-key-file are not given; peers are then not verified.",
+		bind:  func(c *Config) value { return &boolValue{&c.PeerAutoTLS} }},
+	{name: "self-signed-cert-validity", def: "1", group: groupSecurity,
+		usage: "Validity, in years, of the certificates --auto-tls and --peer-auto-tls generate.",
+		bind:  func(c *Config) value { return &uintValue{&c.SelfSignedCertValidity} }},
+	{name: "peer-crl-file", def: "", group: groupSecurity, fileKey: peerSecurity + ".crl-file",
+		usage: "Certificate revocation list (PEM or DER); peers presenting a revoked certificate are refused.",
+		bind:  func(c *Config) value { return &stringValue{&c.PeerCRLFile} }},
+	{name: "peer-skip-client-san-verification", def: "false", group: groupSecurity, fileKey: peerSecurity + ".skip-client-san-verification",
+		usage: "Accept peer certificates whose IP addresses and DNS names do not match the address the connection comes from.",
+		bind:  func(c *Config) value { return &boolValue{&c.PeerSkipClientSANVerification} }},
+	{name: "cipher-suites", def: "", group: groupSecurity,
+		usage: "Comma-separated TLS 1.2 cipher suites (Go's names) allowed on both listeners; empty means Go's defaults.",
+		bind:  func(c *Config) value { return &csvValue{&c.CipherSuites} }},
+	{name: "tls-min-version", def: DefaultTLSMinVersion, group: groupSecurity,
+		usage: "Lowest TLS version accepted: TLS1.2 or TLS1.3.",
+		bind:  func(c *Config) value { return &stringValue{&c.TLSMinVersion} }},
+	{name: "tls-max-version", def: "", group: groupSecurity,
+		usage: "Highest TLS version accepted: TLS1.2 or TLS1.3; empty means Go's default.",
+		bind:  func(c *Config) value { return &stringValue{&c.TLSMaxVersion} }},
+
+	{name: "enable-pprof", def: "false", group: groupLogging,
+		usage: "Serve runtime profiling data over HTTP at /debug/pprof/ on the client URLs.",
+		bind:  func(c *Config) value { return &boolValue{&c.EnablePprof} }},
 	{name: "logger", def: "zap", group: groupLogging,
 		usage: "Logger implementation; only 'zap' (structured logging) is accepted, for compatibility.",
 		bind:  func(c *Config) value { return &stringValue{&c.Logger} }},
@@ -302,6 +383,37 @@ func (v *durationValue) set(s string) error {
 }
 func (v *durationValue) String() string { return v.p.String() }
 func (v *durationValue) yamlValue() any { return int64(*v.p) }
+
+// csvValue is a comma-separated list of strings kept in the order given,
+// items verbatim (etcd's --cipher-suites and --peer-cert-allowed-cn behave
+// so). The empty string is the empty list.
+type csvValue struct{ p *[]string }
+
+func (v *csvValue) set(s string) error {
+	if s == "" {
+		*v.p = nil
+		return nil
+	}
+	return v.setList(strings.Split(s, ","))
+}
+func (v *csvValue) setList(items []string) error {
+	*v.p = nil
+	if len(items) > 0 {
+		*v.p = slices.Clone(items)
+	}
+	return nil
+}
+
+// String joins the list with commas. Items holding commas (possible from
+// a config file's list) do not survive set(String()); the YAML list form
+// keeps them.
+func (v *csvValue) String() string { return strings.Join(*v.p, ",") }
+func (v *csvValue) yamlValue() any {
+	if *v.p == nil {
+		return []string{}
+	}
+	return slices.Clone(*v.p)
+}
 
 // urlsValue is a comma-separated list of URLs, stored sorted as etcd does.
 type urlsValue struct{ p *[]url.URL }

@@ -21,6 +21,8 @@ func FuzzConfigYAML(f *testing.F) {
 		"log-outputs: [stdout, /tmp/a.log]\nlog-level: debug\nlog-format: console\n",
 		"a: &x http://a:1\nlisten-peer-urls: *x\n",
 		"client-transport-security:\n  cert-file: /x\n",
+		"peer-transport-security:\n  allowed-cn: [a, \"b,c\"]\n  auto-tls: true\ncipher-suites: [X, '']\n",
+		"cert-file: /a\nclient-transport-security:\n  cert-file: /b\n  crl-file: ~\n",
 		"- a\n- b\n",
 		"name: [x\n",
 		"quota-backend-bytes: -1\nmax-request-bytes: 0x10\nmax-txn-ops: 1e3\n",

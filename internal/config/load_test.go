@@ -77,6 +77,8 @@ func TestLoadDefaults(t *testing.T) {
 		Logger:                      "zap",
 		LogFormat:                   "json",
 		LogOutputs:                  []string{"default"},
+		SelfSignedCertValidity:      1,
+		TLSMinVersion:               "TLS1.2",
 	}
 	got.Warnings, got.explicit = nil, nil
 	if !reflect.DeepEqual(got, want) {
@@ -97,6 +99,7 @@ var flagSamples = map[string]struct{ in, want string }{
 	"heartbeat-interval":                    {"50", "50"},
 	"watch-progress-notify-interval":        {"5s", "5s"},
 	"strict-reconfig-check":                 {"false", "false"},
+	"enable-pprof":                          {"true", "true"},
 	"experimental-snapshot-catchup-entries": {"100", "100"},
 	"experimental-watch-progress-notify-interval": {"1m30s", "1m30s"},
 	"election-timeout":                            {"600", "600"},
@@ -114,6 +117,30 @@ var flagSamples = map[string]struct{ in, want string }{
 	"log-outputs":                                 {"stdout,/tmp/x.log,stdout", "/tmp/x.log,stdout"},
 	"log-level":                                   {"debug", "debug"},
 	"log-format":                                  {"console", "console"},
+	"cert-file":                                   {"/etc/etcd/server.crt", "/etc/etcd/server.crt"},
+	"key-file":                                    {"/etc/etcd/server.key", "/etc/etcd/server.key"},
+	"client-cert-auth":                            {"true", "true"},
+	"client-cert-file":                            {"/etc/etcd/client.crt", "/etc/etcd/client.crt"},
+	"client-key-file":                             {"/etc/etcd/client.key", "/etc/etcd/client.key"},
+	"client-crl-file":                             {"/etc/etcd/client.crl", "/etc/etcd/client.crl"},
+	"client-cert-allowed-hostname":                {"b.example,a.example", "b.example,a.example"},
+	"trusted-ca-file":                             {"/etc/etcd/ca.crt", "/etc/etcd/ca.crt"},
+	"auto-tls":                                    {"true", "true"},
+	"peer-cert-file":                              {"/etc/etcd/peer.crt", "/etc/etcd/peer.crt"},
+	"peer-key-file":                               {"/etc/etcd/peer.key", "/etc/etcd/peer.key"},
+	"peer-client-cert-auth":                       {"true", "true"},
+	"peer-client-cert-file":                       {"/etc/etcd/pc.crt", "/etc/etcd/pc.crt"},
+	"peer-client-key-file":                        {"/etc/etcd/pc.key", "/etc/etcd/pc.key"},
+	"peer-trusted-ca-file":                        {"/etc/etcd/peer-ca.crt", "/etc/etcd/peer-ca.crt"},
+	"peer-cert-allowed-cn":                        {"m2,m1", "m2,m1"},
+	"peer-cert-allowed-hostname":                  {"m1.example", "m1.example"},
+	"peer-auto-tls":                               {"true", "true"},
+	"self-signed-cert-validity":                   {"10", "10"},
+	"peer-crl-file":                               {"/etc/etcd/peer.crl", "/etc/etcd/peer.crl"},
+	"peer-skip-client-san-verification":           {"true", "true"},
+	"cipher-suites":                               {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+	"tls-min-version":                             {"TLS1.3", "TLS1.3"},
+	"tls-max-version":                             {"TLS1.3", "TLS1.3"},
 }
 
 // TestFlagForms sets every flag in each of its forms — --flag=v, -flag v,
@@ -234,8 +261,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "unknown flag", args: []string{"--bogus"},
 			want: "flag provided but not defined: -bogus", wantUsage: true},
-		{name: "unknown flag with its value", args: []string{"--cert-file", "/x.pem", "--name", "n"},
-			want: "flag provided but not defined: -cert-file", wantUsage: true},
+		{name: "unknown flag with its value", args: []string{"--bogus-file", "/x.pem", "--name", "n"},
+			want: "flag provided but not defined: -bogus-file", wantUsage: true},
 		{name: "unknown flag with =", args: []string{"-bogus=1"},
 			want: "flag provided but not defined: -bogus", wantUsage: true},
 		{name: "missing argument", args: []string{"--name"},
@@ -437,8 +464,7 @@ initial-cluster:
   - m1=http://m1:2380
   - m2=http://m2:2380
 log-outputs: [stdout, "/var/log/etcd,1.log"]
-client-transport-security:
-  cert-file: /x.pem
+no-such-flag: 1
 `)
 	c := mustLoad(t, []string{"--config-file", p}, nil)
 	want := map[string]string{

@@ -25,7 +25,8 @@ const maxElectionTimeout = 50 * time.Second
 // Validate checks the configuration as a whole and returns every problem at
 // once (errors.Join), one line each, or nil. Messages follow etcd's where
 // etcd has one. It checks the member name and URLs, --initial-cluster against this
-// member, the cluster state, the raft timeouts, the logging settings, and
+// member, the cluster state, the raft timeouts, the logging settings, the
+// TLS settings (without reading the certificate files), and
 // that the data directory exists or can be created, and is writable; a
 // directory created for that check is removed again, so Validate leaves the
 // filesystem as it found it.
@@ -80,6 +81,7 @@ func (c *Config) Validate() error {
 
 	errs = append(errs, c.checkTimeouts()...)
 	errs = append(errs, c.checkLogging()...)
+	errs = append(errs, c.checkTLS()...)
 	return errors.Join(errs...)
 }
 

@@ -11,9 +11,12 @@ import (
 
 // applyYAML sets flags from a YAML document whose top level maps flag names
 // to values. A scalar is parsed exactly as the flag's command-line argument
-// would be; a list is accepted for list flags (log-outputs, the URL flags and
-// initial-cluster); null keeps the default. Unknown keys are warnings, as
-// etcd ignores them. Every bad entry is reported, each with its line.
+// would be; a list is accepted for list flags (log-outputs, the URL flags,
+// initial-cluster and the TLS name lists); null keeps the default. TLS flags
+// may instead sit under client-transport-security: and
+// peer-transport-security:, as in etcd's files (fileKey). Unknown keys are
+// warnings, as etcd ignores them. Every bad entry is reported, each with its
+// line; so is a flag set twice, at the top level and in a mapping.
 func (c *Config) applyYAML(data []byte) []error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -41,6 +44,17 @@ func (c *Config) applyYAMLNode(n *yaml.Node) []error {
 	}
 	var errs []error
 	seen := make(map[string]bool)
+	setAt := make(map[string]int) // flag name -> line of the key that set it
+	set := func(key string, k, v *yaml.Node, f *flagSpec) {
+		if line, dup := setAt[f.name]; dup {
+			errs = append(errs, fmt.Errorf("line %d: key %q sets %s, which line %d already set", k.Line, key, f.name, line))
+			return
+		}
+		setAt[f.name] = k.Line
+		if err := setFromNode(key, f.bind(c), v); err != nil {
+			errs = append(errs, fmt.Errorf("line %d: %w", v.Line, err))
+		}
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -53,14 +67,43 @@ func (c *Config) applyYAMLNode(n *yaml.Node) []error {
 			continue
 		}
 		seen[key] = true
+		if key == clientSecurity || key == peerSecurity {
+			errs = append(errs, c.applySecurityYAML(key, v, set)...)
+			continue
+		}
 		f := lookupFlag(key)
 		if f == nil || f.cmdOnly || f.name != key {
 			c.warn("unrecognized config file key", slog.String("key", key), slog.Int("line", k.Line))
 			continue
 		}
-		if err := setFromNode(key, f.bind(c), v); err != nil {
-			errs = append(errs, fmt.Errorf("line %d: %w", v.Line, err))
+		set(key, k, v, f)
+	}
+	return errs
+}
+
+// applySecurityYAML reads one of etcd's transport security mappings,
+// setting each key's flag through set.
+func (c *Config) applySecurityYAML(section string, n *yaml.Node, set func(key string, k, v *yaml.Node, f *flagSpec)) []error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return []error{fmt.Errorf("line %d: %s must map TLS settings to values", n.Line, section)}
+	}
+	var errs []error
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			errs = append(errs, fmt.Errorf("line %d: a key in %s must be a setting name", k.Line, section))
+			continue
 		}
+		key := section + "." + k.Value
+		f := lookupFileKey(key)
+		if f == nil {
+			c.warn("unrecognized config file key", slog.String("key", key), slog.Int("line", k.Line))
+			continue
+		}
+		set(key, k, v, f)
 	}
 	return errs
 }
@@ -117,10 +160,13 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes c as an etcd config file: one key per flag, in table
 // order, with values in the types etcd's file uses (integers for counts and
-// milliseconds, comma-separated strings for URL lists, a list for
-// log-outputs).
+// milliseconds, comma-separated strings for URL lists, lists for
+// log-outputs and the TLS name lists), and the TLS flags etcd reads from
+// client-transport-security: and peer-transport-security: in those
+// mappings.
 func (c *Config) MarshalYAML() (any, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode}
+	sections := make(map[string]*yaml.Node)
 	for _, f := range flagTable {
 		if f.cmdOnly {
 			continue
@@ -136,7 +182,15 @@ func (c *Config) MarshalYAML() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: f.name}, &val)
+		parent, key := m, f.name
+		if section, nested, ok := strings.Cut(f.fileKey, "."); ok {
+			if sections[section] == nil {
+				sections[section] = &yaml.Node{Kind: yaml.MappingNode}
+				m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: section}, sections[section])
+			}
+			parent, key = sections[section], nested
+		}
+		parent.Content = append(parent.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &val)
 	}
 	return m, nil
 }

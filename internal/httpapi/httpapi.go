@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -34,9 +35,22 @@ type Member interface {
 // checkTimeout bounds each read a probe performs.
 const checkTimeout = 2 * time.Second
 
+// Options select optional endpoints.
+type Options struct {
+	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof).
+	Pprof bool
+}
+
 // Handler returns the HTTP handler for the client port.
-func Handler(m Member) http.Handler {
+func Handler(m Member, opts Options) http.Handler {
 	mux := http.NewServeMux()
+	if opts.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("/version", getOnly(versionHandler(m)))
 	mux.HandleFunc("/health", getOnly(healthHandler(m)))
 	registerProbe(mux, "livez", livezChecks(m))

@@ -258,11 +258,17 @@ func (ls *LogStore) Append(hs *raftpb.HardState, ents []*raftpb.Entry, sync bool
 			}
 		}
 	}
-	opts := pebble.NoSync
 	if sync {
-		opts = pebble.Sync
-	}
-	if err := b.Commit(opts); err != nil {
+		// The batch becomes visible before its WAL sync, so the applier's
+		// unsynced batches are not held behind this fsync; we still wait
+		// for the sync before returning.
+		if err := ls.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+			return err
+		}
+		if err := b.SyncWait(); err != nil {
+			return err
+		}
+	} else if err := b.Commit(pebble.NoSync); err != nil {
 		return err
 	}
 	ls.mu.Lock()

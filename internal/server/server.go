@@ -280,7 +280,7 @@ func (s *Server) serveClients() error {
 		MaxTxnOps:       int(s.cfg.MaxTxnOps),
 	})
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof}), ReadHeaderTimeout: 10 * time.Second}
 	for _, u := range s.cfg.ListenClientURLs {
 		if u.Scheme != "http" {
 			return fmt.Errorf("listen on %s: only http:// client URLs are supported so far", u.String())

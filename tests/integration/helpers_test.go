@@ -3,6 +3,8 @@ package integration
 import (
 	"sort"
 	"strconv"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -15,3 +17,5 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+type clientHolder struct{ c *clientv3.Client }

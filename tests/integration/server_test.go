@@ -275,3 +275,21 @@ func TestRawStatusHeader(t *testing.T) {
 		t.Fatalf("alarms: %v %v", al, err)
 	}
 }
+
+func TestPprofOnlyWhenEnabled(t *testing.T) {
+	off := testutil.StartMember(t)
+	on := testutil.StartMember(t, func(c *config.Config) { c.EnablePprof = true })
+	for _, tc := range []struct {
+		m    *testutil.Member
+		code int
+	}{{off, 404}, {on, 200}} {
+		resp, err := http.Get(tc.m.ClientURL + "/debug/pprof/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Fatalf("/debug/pprof/ = %d, want %d", resp.StatusCode, tc.code)
+		}
+	}
+}
