@@ -43,7 +43,7 @@ func ClientConfig(info Info) (*tls.Config, error) {
 	switch {
 	case certFile != "" && keyFile != "":
 	case certFile != "" || keyFile != "":
-		return nil, pairError(certFlag, keyFlag, certFile, keyFile)
+		return nil, CheckPair(certFlag, keyFlag, certFile, keyFile)
 	case info.AutoTLS:
 		certFile, keyFile, err = selfCert(info, time.Now(), slog.New(slog.DiscardHandler))
 		if err != nil {

@@ -127,9 +127,14 @@ func (info Info) selfSigned() bool {
 	return info.AutoTLS && info.CertFile == "" && info.KeyFile == ""
 }
 
-// pairError is etcd's message for a certificate without its key or the
-// other way round, prefixed with the flag that is missing.
-func pairError(certFlag, keyFlag, certFile, keyFile string) error {
+// CheckPair reports a certificate given without its key or the other way
+// round, in etcd's words prefixed with the missing flag:
+// "--key-file: KeyFile and CertFile must both be present[key: , cert: /x.crt]".
+// Both or neither is fine.
+func CheckPair(certFlag, keyFlag, certFile, keyFile string) error {
+	if (certFile == "") == (keyFile == "") {
+		return nil
+	}
 	flag := keyFlag
 	if certFile == "" {
 		flag = certFlag

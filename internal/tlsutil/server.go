@@ -71,7 +71,7 @@ func ServerConfig(info Info, lg *slog.Logger) (*tls.Config, error) {
 			lg.Warn("ignoring auto TLS since certificates are given", "flag", f.auto, "cert-file", certFile)
 		}
 	case certFile != "" || keyFile != "":
-		return nil, pairError(f.cert, f.key, certFile, keyFile)
+		return nil, CheckPair(f.cert, f.key, certFile, keyFile)
 	case info.AutoTLS:
 		certFile, keyFile, err = selfCert(info, time.Now(), lg)
 		if err != nil {
