@@ -191,8 +191,8 @@ func newClusterOnce(t *testing.T, cfg clusterConfig) (*cluster, error) {
 		if len(c.members) > 1 {
 			t.Logf("peer connections through the proxies at the end: %s", c.net.describe())
 		}
-		c.close()
 		c.saveLogs(t)
+		c.close()
 	})
 	token := fmt.Sprintf("robustness-%d", time.Now().UnixNano())
 	var initial []string
@@ -300,13 +300,22 @@ func (c *cluster) saveLogs(t *testing.T) {
 		t.Logf("cannot keep member logs: %v", err)
 		return
 	}
+	var dumped []string
 	for _, m := range c.members {
+		t.Logf("last lines of %s's log:\n%s", m.name, m.logs.tail(15))
+		// A member still running may be the one that is stuck: SIGQUIT
+		// makes the Go runtime print every goroutine's stack to its log.
+		if m.running() && m.quit(3*time.Second) {
+			dumped = append(dumped, m.name)
+		}
 		if err := m.logs.writeTo(filepath.Join(dir, m.name+".log")); err != nil {
 			t.Logf("cannot keep %s's log: %v", m.name, err)
 		}
-		t.Logf("last lines of %s's log:\n%s", m.name, m.logs.tail(15))
 	}
 	t.Logf("member logs kept in %s", dir)
+	if len(dumped) > 0 {
+		t.Logf("the logs of %s end with goroutine dumps (SIGQUIT)", strings.Join(dumped, ", "))
+	}
 }
 
 // client returns a client of the given endpoints (all members when none
@@ -492,6 +501,25 @@ func (m *member) kill() {
 	m.logs.add(fmt.Sprintf("--- robustness: SIGKILL %s (pid %d) ---", m.name, p.pid))
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	<-p.done
+}
+
+// quit sends SIGQUIT, which makes a Go server print its goroutines and
+// exit, and waits up to timeout for that; it reports whether the process
+// exited. A frozen member is continued first so that it can dump.
+func (m *member) quit(timeout time.Duration) bool {
+	p := m.current()
+	if p == nil || !m.running() {
+		return false
+	}
+	m.logs.add(fmt.Sprintf("--- robustness: SIGQUIT %s (pid %d) for a goroutine dump ---", m.name, p.pid))
+	_ = syscall.Kill(p.pid, syscall.SIGQUIT)
+	_ = syscall.Kill(p.pid, syscall.SIGCONT)
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // stop freezes the member with SIGSTOP; resume undoes it.
