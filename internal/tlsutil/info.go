@@ -130,7 +130,8 @@ func (info Info) selfSigned() bool {
 // CheckPair reports a certificate given without its key or the other way
 // round, in etcd's words prefixed with the missing flag:
 // "--key-file: KeyFile and CertFile must both be present[key: , cert: /x.crt]".
-// Both or neither is fine.
+// errors.Unwrap gives etcd's text alone, as etcdctl prints it. Both or
+// neither is fine.
 func CheckPair(certFlag, keyFlag, certFile, keyFile string) error {
 	if (certFile == "") == (keyFile == "") {
 		return nil
@@ -139,7 +140,7 @@ func CheckPair(certFlag, keyFlag, certFile, keyFile string) error {
 	if certFile == "" {
 		flag = certFlag
 	}
-	return fmt.Errorf("%s: KeyFile and CertFile must both be present[key: %s, cert: %s]", flag, keyFile, certFile)
+	return fmt.Errorf("%s: %w", flag, fmt.Errorf("KeyFile and CertFile must both be present[key: %s, cert: %s]", keyFile, certFile))
 }
 
 // The TLS versions --tls-min-version and --tls-max-version accept.

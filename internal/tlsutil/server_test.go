@@ -617,15 +617,19 @@ func TestClientConfigErrors(t *testing.T) {
 	}
 }
 
-// TestErrorsUnwrap checks that a file error keeps the underlying error, for
-// callers that print it without the flag (etcdctl prints "open /x:
-// ...").
+// TestErrorsUnwrap checks that errors keep etcd's text underneath the
+// flag, for callers that print it without the flag as etcdctl does ("open
+// /x: ...").
 func TestErrorsUnwrap(t *testing.T) {
 	_, err := ClientConfig(Info{Role: RoleCtl, TrustedCAFile: "/nonexistent/ca"})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("error %v is not os.ErrNotExist", err)
 	}
 	if got, want := errors.Unwrap(err).Error(), "open /nonexistent/ca: no such file or directory"; got != want {
+		t.Errorf("unwrapped error = %q, want %q", got, want)
+	}
+	_, err = ClientConfig(Info{Role: RoleCtl, KeyFile: "/x.key"})
+	if got, want := errors.Unwrap(err).Error(), "KeyFile and CertFile must both be present[key: /x.key, cert: ]"; got != want {
 		t.Errorf("unwrapped error = %q, want %q", got, want)
 	}
 }
