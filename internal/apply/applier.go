@@ -20,6 +20,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cairn-kv/cairn/internal/alarm"
 	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/mvcc"
@@ -58,6 +59,7 @@ type Applier struct {
 	db      *pebble.DB
 	kv      *mvcc.Store
 	lessor  *lease.Lessor
+	alarms  *alarm.Store
 	cluster *membership.Cluster
 	raft    ConfChanger
 	confRec ConfStateRecorder
@@ -77,6 +79,7 @@ type Config struct {
 	Engine    *storage.Engine
 	KV        *mvcc.Store
 	Lessor    *lease.Lessor
+	Alarms    *alarm.Store
 	Cluster   *membership.Cluster
 	Raft      ConfChanger
 	ConfState ConfStateRecorder
@@ -90,7 +93,7 @@ type Config struct {
 // engine.
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
-		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, cluster: cfg.Cluster,
+		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, cluster: cfg.Cluster,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership,
 	}
 	idx, term, err := LoadApplied(a.db)
@@ -230,7 +233,12 @@ func requestID(r *pb.InternalRaftRequest) uint64 {
 }
 
 func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRaftRequest) Result {
+	if err := a.refusedByAlarm(r); err != nil {
+		return Result{Err: err}
+	}
 	switch {
+	case r.Alarm != nil:
+		return a.applyAlarm(b, wb, r.Alarm)
 	case r.Put != nil:
 		return writeTxn(wb, func(wt *mvcc.WriteTxn) (proto.Message, error) { return wt.Put(r.Put) })
 	case r.DeleteRange != nil:

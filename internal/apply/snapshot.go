@@ -76,6 +76,9 @@ func (a *Applier) reload() error {
 	if err := a.cluster.Reload(a.db); err != nil {
 		return err
 	}
+	if err := a.alarms.Reload(); err != nil {
+		return err
+	}
 	a.membershipChanged = true
 	return nil
 }

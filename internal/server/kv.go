@@ -19,6 +19,9 @@ func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRespon
 
 // Put implements v3rpc.KVBackend.
 func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	if err := s.checkQuota(ctx, putCost(r)); err != nil {
+		return nil, err
+	}
 	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Put: r})
 	if err != nil {
 		return nil, err
@@ -45,6 +48,9 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 			}
 		}
 		return s.kv.Txn(r)
+	}
+	if err := s.checkQuota(ctx, txnCost(r)); err != nil {
+		return nil, err
 	}
 	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Txn: r})
 	if err != nil {

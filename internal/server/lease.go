@@ -32,6 +32,9 @@ func minLeaseTTL(electionTimeout time.Duration) int64 {
 // LeaseGrant implements v3rpc.LeaseBackend. A lease without an ID gets one
 // here, before it is proposed, so every member applies the same ID.
 func (s *Server) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.LeaseGrantResponse, error) {
+	if err := s.checkQuota(ctx, leaseGrantCost); err != nil {
+		return nil, err
+	}
 	if r.ID == 0 {
 		r.ID = int64(s.ids.next() & math.MaxInt64)
 	}

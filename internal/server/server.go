@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/cairn-kv/cairn/internal/alarm"
 	"github.com/cairn-kv/cairn/internal/apply"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
@@ -40,6 +41,7 @@ type Server struct {
 	eng      *storage.Engine
 	kv       *mvcc.Store
 	lessor   *lease.Lessor
+	alarms   *alarm.Store
 	hub      *watch.Hub
 	cluster  *membership.Cluster
 	logStore *raftnode.LogStore
@@ -147,13 +149,16 @@ func (s *Server) openStorage(ctx context.Context) error {
 		return err
 	}
 	s.kv.SetLeases(s.lessor)
+	if s.alarms, err = alarm.New(eng.DB()); err != nil {
+		return err
+	}
 	s.hub = watch.New(s.kv, watch.Config{ProgressInterval: s.cfg.ProgressNotifyInterval()}, s.lg.With("component", "watch"))
 	s.kv.SetObserver(s.hub)
 	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
 		return err
 	}
 	if s.applier, err = apply.New(apply.Config{
-		Engine: eng, KV: s.kv, Lessor: s.lessor, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
 		OnMembership: s.syncPeers,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
@@ -47,11 +49,30 @@ func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 	if resp.Leader == 0 {
 		resp.Errors = append(resp.Errors, v3rpc.ErrNoLeader.Error())
 	}
+	for _, a := range s.alarms.List(pb.AlarmType_NONE) {
+		resp.Errors = append(resp.Errors, fmt.Sprintf("memberID:%d alarm:%s ", a.MemberID, a.Alarm))
+	}
 	return resp, nil
 }
 
-// Alarms implements v3rpc.MaintenanceBackend. No alarm can be raised yet.
-func (s *Server) Alarms() []*pb.AlarmMember { return nil }
+// Alarms lists the active alarms.
+func (s *Server) Alarms() []*pb.AlarmMember { return s.alarms.List(pb.AlarmType_NONE) }
+
+// Alarm implements v3rpc.MaintenanceBackend. Listing reads the applied
+// alarms after a linearizable wait; raising and clearing go through raft.
+func (s *Server) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
+	if r.Action == pb.AlarmRequest_GET {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+		return &pb.AlarmResponse{Header: &pb.ResponseHeader{}, Alarms: s.alarms.List(r.Alarm)}, nil
+	}
+	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Alarm: r})
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*pb.AlarmResponse), nil
+}
 
 // HashKV implements v3rpc.MaintenanceBackend.
 func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
@@ -75,4 +96,15 @@ func (s *Server) Hash(ctx context.Context) (*pb.HashResponse, error) {
 func (s *Server) IsLearner() bool {
 	m := s.cluster.Member(s.memberID)
 	return m != nil && m.IsLearner
+}
+
+// Defragment implements v3rpc.MaintenanceBackend: a full compaction of the
+// engine, which serves reads and writes all along.
+func (s *Server) Defragment(ctx context.Context) error {
+	start := time.Now()
+	if err := s.eng.Compact(ctx); err != nil {
+		return err
+	}
+	s.lg.Info("finished defragmenting", "took", time.Since(start).String(), "db-size", s.eng.SizeBytes())
+	return nil
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -91,12 +92,23 @@ func GetUint64(r pebble.Reader, key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
+// Compact rewrites the whole key space, dropping deleted and overwritten
+// data, and returns once obsolete files are gone. Writes go on meanwhile:
+// this is what etcd's stop-the-world defragmentation becomes on an LSM.
+func (e *Engine) Compact(ctx context.Context) error {
+	if err := e.db.Flush(); err != nil {
+		return err
+	}
+	return e.db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true)
+}
+
 // SizeBytes is the disk space the engine uses (what etcd calls the db size):
-// every file, live or awaiting deletion. Pebble counts the active WAL's
+// live files and files awaiting deletion, but not old WAL files kept for
+// reuse (their space is not growth). Pebble counts the active WAL's
 // physical size only once it is closed, so its logical size stands in.
 func (e *Engine) SizeBytes() int64 {
 	m := e.db.Metrics()
-	n := m.DiskSpaceUsage()
+	n := m.DiskSpaceUsage() - m.WAL.ObsoletePhysicalSize
 	if m.WAL.Size > m.WAL.PhysicalSize {
 		n += m.WAL.Size - m.WAL.PhysicalSize
 	}

@@ -10,12 +10,14 @@ import (
 type MaintenanceBackend interface {
 	// Status returns the member's status; the handler fills the header.
 	Status(ctx context.Context) (*pb.StatusResponse, error)
-	// Alarms lists the active alarms.
-	Alarms() []*pb.AlarmMember
+	// Alarm lists, raises or clears alarms.
+	Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error)
 	// HashKV hashes the key-value history up to rev (0: the newest).
 	HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error)
 	// Hash hashes the whole state machine.
 	Hash(ctx context.Context) (*pb.HashResponse, error)
+	// Defragment reclaims the space of deleted data on this member.
+	Defragment(ctx context.Context) error
 	// MoveLeader hands leadership to member target.
 	MoveLeader(ctx context.Context, target uint64) error
 }
@@ -45,13 +47,15 @@ func (s *MaintenanceServer) Status(ctx context.Context, _ *pb.StatusRequest) (*p
 	return resp, nil
 }
 
-// Alarm implements etcdserverpb.MaintenanceServer. Only GET is served until
-// alarms can be raised.
+// Alarm implements etcdserverpb.MaintenanceServer.
 func (s *MaintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
-	if r.Action != pb.AlarmRequest_GET {
-		return s.UnimplementedMaintenanceServer.Alarm(ctx, r)
+	resp, err := s.be.Alarm(ctx, r)
+	if err != nil {
+		return nil, togRPCError(err)
 	}
-	resp := &pb.AlarmResponse{Header: &pb.ResponseHeader{}, Alarms: s.be.Alarms()}
+	if resp.Header == nil {
+		resp.Header = &pb.ResponseHeader{}
+	}
 	s.hdr.FillHeader(resp.Header)
 	return resp, nil
 }
@@ -90,4 +94,14 @@ func (s *MaintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequ
 	h := &pb.ResponseHeader{}
 	s.hdr.FillHeader(h)
 	return &pb.MoveLeaderResponse{Header: h}, nil
+}
+
+// Defragment implements etcdserverpb.MaintenanceServer.
+func (s *MaintenanceServer) Defragment(ctx context.Context, _ *pb.DefragmentRequest) (*pb.DefragmentResponse, error) {
+	if err := s.be.Defragment(ctx); err != nil {
+		return nil, togRPCError(err)
+	}
+	h := &pb.ResponseHeader{}
+	s.hdr.FillHeader(h)
+	return &pb.DefragmentResponse{Header: h}, nil
 }

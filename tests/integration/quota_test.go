@@ -1,0 +1,110 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/testutil"
+)
+
+// TestQuotaNoSpaceAndRecovery fills a small quota: the NOSPACE alarm is
+// raised and writes fail with etcd's error while reads and deletes work;
+// after compaction, defragmentation and disarming, writes work again.
+func TestQuotaNoSpaceAndRecovery(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.QuotaBackendBytes = 4 << 20 })
+	c := m.Client(t)
+	ctx := ctxT(t)
+	val := strings.Repeat("x", 64<<10)
+	var err error
+	n := 0
+	for ; n < 1000; n++ {
+		if _, err = c.Put(ctx, fmt.Sprintf("big/%d", n%20), val); err != nil {
+			break
+		}
+	}
+	if err != rpctypes.ErrNoSpace {
+		t.Fatalf("after %d puts: %v, want NOSPACE", n, err)
+	}
+	alarms, err := c.AlarmList(ctx)
+	if err != nil || len(alarms.Alarms) != 1 || alarms.Alarms[0].Alarm != pb.AlarmType_NOSPACE {
+		t.Fatalf("alarms: %v %v", alarms, err)
+	}
+	st, _ := c.Status(ctx, m.Endpoint)
+	if len(st.Errors) == 0 {
+		t.Fatalf("status does not report the alarm: %v", st)
+	}
+	// Writes fail even when small; reads and deletes work.
+	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
+		t.Fatalf("small put under NOSPACE: %v", err)
+	}
+	if _, err := c.Txn(ctx).Then(clientv3.OpPut("t", "v")).Commit(); err != rpctypes.ErrNoSpace {
+		t.Fatalf("txn under NOSPACE: %v", err)
+	}
+	if _, err := c.Grant(ctx, 10); err != rpctypes.ErrNoSpace {
+		t.Fatalf("lease grant under NOSPACE: %v", err)
+	}
+	if _, err := c.Get(ctx, "big/", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
+		t.Fatal(err)
+	}
+	del, err := c.Delete(ctx, "big/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Compact(ctx, del.Header.Revision, clientv3.WithCompactPhysical()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Defragment(ctx, m.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = c.Status(ctx, m.Endpoint)
+	if st.DbSize >= 4<<20 {
+		t.Fatalf("db still %d bytes after compaction and defrag", st.DbSize)
+	}
+	// Still refused until the alarm is disarmed.
+	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
+		t.Fatalf("put before disarm: %v", err)
+	}
+	if _, err := c.AlarmDisarm(ctx, &clientv3.AlarmMember{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "small", "v"); err != nil {
+		t.Fatalf("put after recovery: %v", err)
+	}
+}
+
+func TestAlarmActivateDeactivate(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	mid := uint64(0x8e9e05c52164694d)
+	resp, err := c.Maintenance.(interface{}).(clientv3.Maintenance).AlarmList(ctx)
+	if err != nil || len(resp.Alarms) != 0 {
+		t.Fatalf("initial alarms: %v %v", resp, err)
+	}
+	conn := c.ActiveConnection()
+	mc := pb.NewMaintenanceClient(conn)
+	act, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: mid, Alarm: pb.AlarmType_CORRUPT})
+	if err != nil || len(act.Alarms) != 1 {
+		t.Fatalf("activate: %v %v", act, err)
+	}
+	if _, err := c.Put(ctx, "k", "v"); err != rpctypes.ErrCorrupt {
+		t.Fatalf("put under CORRUPT: %v", err)
+	}
+	again, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: mid, Alarm: pb.AlarmType_CORRUPT})
+	if err != nil || len(again.Alarms) != 0 {
+		t.Fatalf("second activate: %v %v", again, err)
+	}
+	deact, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_DEACTIVATE, MemberID: mid, Alarm: pb.AlarmType_CORRUPT})
+	if err != nil || len(deact.Alarms) != 1 {
+		t.Fatalf("deactivate: %v %v", deact, err)
+	}
+	if _, err := c.Put(ctx, "k", "v"); err != nil {
+		t.Fatalf("put after deactivation: %v", err)
+	}
+}
