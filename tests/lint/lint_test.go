@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/ctl":        {"internal/version"},
 	"internal/config":     {"internal/tlsutil"},
 	"internal/tlsutil":    {},
+	"internal/auth":       {"internal/storage"},
 	"internal/alarm":      {"internal/storage"},
 	"internal/logging":    {"internal/config"},
 	"internal/version":    {},
