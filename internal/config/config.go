@@ -26,6 +26,11 @@ type Config struct {
 	// InitialClusterState is "new" or "existing".
 	InitialClusterState string `yaml:"initial-cluster-state"`
 
+	// AutoCompactionMode and AutoCompactionRetention configure automatic
+	// compaction on the leader.
+	AutoCompactionMode      string `yaml:"auto-compaction-mode"`
+	AutoCompactionRetention string `yaml:"auto-compaction-retention"`
+
 	// StrictReconfigCheck rejects membership changes that would leave fewer
 	// started members than a quorum.
 	StrictReconfigCheck bool `yaml:"strict-reconfig-check"`

@@ -97,6 +97,14 @@ var flagTable = []flagSpec{
 	{name: "initial-cluster-token", def: DefaultInitialClusterToken, group: groupClustering,
 		usage: "Token mixed into the cluster and member IDs at bootstrap, so that separate clusters with the same members stay apart.",
 		bind:  func(c *Config) value { return &stringValue{&c.InitialClusterToken} }},
+	{name: "auto-compaction-mode", def: "periodic", group: groupClustering,
+		usage: "Interpretation of --auto-compaction-retention: 'periodic' (a time window) or 'revision' (a number of revisions).",
+		bind: func(c *Config) value {
+			return &enumValue{p: &c.AutoCompactionMode, allowed: []string{"periodic", "revision"}}
+		}},
+	{name: "auto-compaction-retention", def: "0", group: groupClustering,
+		usage: "History to keep with auto-compaction: a duration or a number of hours (periodic), or revisions (revision); 0 disables it.",
+		bind:  func(c *Config) value { return &stringValue{&c.AutoCompactionRetention} }},
 	{name: "strict-reconfig-check", def: "true", group: groupClustering,
 		usage: "Reject membership changes that would leave fewer started members than a quorum.",
 		bind:  func(c *Config) value { return &boolValue{&c.StrictReconfigCheck} }},

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cairn-kv/cairn/internal/compactor"
 )
 
 // LogLevels are the values --log-level accepts, lowest first.
@@ -71,6 +73,10 @@ func (c *Config) Validate() error {
 				add(fmt.Errorf("--advertise-client-urls %q must be \"host:port\" (%v)", u.String(), err))
 			}
 		}
+	}
+
+	if _, _, err := compactor.ParseRetention(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		add(err)
 	}
 
 	errs = append(errs, c.checkInitialCluster()...)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/alarm"
 	"github.com/cairn-kv/cairn/internal/apply"
+	"github.com/cairn-kv/cairn/internal/compactor"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
 	"github.com/cairn-kv/cairn/internal/lease"
@@ -38,15 +39,16 @@ type Server struct {
 	cfg *config.Config
 	lg  *slog.Logger
 
-	eng      *storage.Engine
-	kv       *mvcc.Store
-	lessor   *lease.Lessor
-	alarms   *alarm.Store
-	hub      *watch.Hub
-	cluster  *membership.Cluster
-	logStore *raftnode.LogStore
-	node     *raftnode.Node
-	applier  *apply.Applier
+	eng       *storage.Engine
+	kv        *mvcc.Store
+	lessor    *lease.Lessor
+	alarms    *alarm.Store
+	hub       *watch.Hub
+	compactor *compactor.Compactor
+	cluster   *membership.Cluster
+	logStore  *raftnode.LogStore
+	node      *raftnode.Node
+	applier   *apply.Applier
 
 	memberID, clusterID uint64
 	bootPeers           []raft.Peer // set only when bootstrapping a new cluster
@@ -114,6 +116,9 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	if err := s.publish(ctx); err != nil {
+		return err
+	}
+	if err := s.startAutoCompaction(); err != nil {
 		return err
 	}
 	if err := s.serveClients(); err != nil {
@@ -340,6 +345,9 @@ func (s *Server) close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = s.http.Shutdown(ctx)
 		cancel()
+	}
+	if s.compactor != nil {
+		s.compactor.Stop()
 	}
 	s.checkpointOnStop()
 	s.handOverLeadership()

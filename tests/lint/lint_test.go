@@ -24,7 +24,8 @@ var allowed = map[string][]string{
 	"cmd/benchmark":       {"internal/bench"},
 	"internal/bench":      {},
 	"internal/ctl":        {"internal/version"},
-	"internal/config":     {"internal/tlsutil"},
+	"internal/config":     {"internal/compactor", "internal/tlsutil"},
+	"internal/compactor":  {},
 	"internal/tlsutil":    {},
 	"internal/auth":       {"internal/storage"},
 	"internal/alarm":      {"internal/storage"},
@@ -41,7 +42,7 @@ var allowed = map[string][]string{
 	"internal/transport":  {},
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
-		"internal/alarm", "internal/apply", "internal/config", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
+		"internal/alarm", "internal/apply", "internal/compactor", "internal/config", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
 		"internal/raftnode", "internal/storage", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
