@@ -80,21 +80,21 @@ func newJWTTokens(c TokenConfig, now func() time.Time) (*jwtTokens, error) {
 // the method and each other, so a bad key stops the member at startup
 // rather than failing every login.
 func loadJWTKeys(family keyFamily, method jwt.SigningMethod, privFile, pubFile string) (sign, verify any, err error) {
-	read := func(file string) ([]byte, error) {
+	read := func(option, file string) ([]byte, error) {
 		if file == "" {
 			return nil, nil
 		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidAuthOpts, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidAuthOpts, option, err)
 		}
 		return b, nil
 	}
-	privPEM, err := read(privFile)
+	privPEM, err := read("priv-key", privFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	pubPEM, err := read(pubFile)
+	pubPEM, err := read("pub-key", pubFile)
 	if err != nil {
 		return nil, nil, err
 	}
