@@ -88,10 +88,13 @@ func etcdBinary(t testing.TB) string {
 	}
 	path := filepath.Join(binDir, "etcd")
 	buildOnce.Do(func() {
+		began := time.Now()
 		out, err := exec.Command("go", "build", "-o", path, "github.com/cairn-kv/cairn/cmd/etcd").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("build cmd/etcd: %v\n%s", err, out)
+			return
 		}
+		t.Logf("built cmd/etcd in %v", time.Since(began).Round(100*time.Millisecond))
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
