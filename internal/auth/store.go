@@ -163,6 +163,8 @@ func New(db *pebble.DB, cfg Config, lg *slog.Logger) (*Store, error) {
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
+	lg.Info("auth store loaded", "enabled", s.IsEnabled(), "auth-revision", s.Revision(),
+		"token", cfg.Token.Kind.String(), "bcrypt-cost", cost, "password-workers", workers)
 	return s, nil
 }
 
