@@ -239,11 +239,7 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 		n.commit.Store(rd.HardState.GetCommit())
 	}
 	for _, rs := range rd.ReadStates {
-		select {
-		case n.readStateC <- rs:
-		case <-n.stopc:
-			return false
-		}
+		n.deliverReadState(rs)
 	}
 	// A leader may send before persisting (its own log write happens in
 	// parallel with the followers'); a follower must persist first.
@@ -310,6 +306,24 @@ func (n *Node) maybeCampaign() {
 	}
 	if err := n.rn.Campaign(context.Background()); err != nil {
 		n.lg.Warn("cannot start election", "error", err)
+	}
+}
+
+// deliverReadState hands a ReadIndex answer to the reader without ever
+// blocking the raft loop: when the reader is not keeping up (answers to
+// requests it retried or gave up on pile up after a partition heals), the
+// oldest answer makes room. A reader whose answer is dropped retries.
+func (n *Node) deliverReadState(rs raft.ReadState) {
+	for {
+		select {
+		case n.readStateC <- rs:
+			return
+		default:
+		}
+		select {
+		case <-n.readStateC:
+		default:
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/raft/v3/raftpb"
@@ -149,6 +150,12 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 	if from == 0 {
 		return status.Error(codes.InvalidArgument, "raft stream without a sender")
 	}
+	// Proposals forwarded by a follower block in raft while this member
+	// knows no leader; they go through their own queue so that they never
+	// hold up the messages behind them (a new leader's heartbeats).
+	props := make(chan *raftpb.Message, proposalQueue)
+	defer close(props)
+	go s.stepProposals(ctx, from, props)
 	var f Frame
 	for {
 		if err := stream.RecvMsg(&f); err != nil {
@@ -161,6 +168,14 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 		// track yet, while the initial configuration is being applied);
 		// that must not cost the rest of the stream.
 		err := decodeMessages(f.B, func(m *raftpb.Message) error {
+			if m.GetType() == raftpb.MsgProp {
+				select {
+				case props <- m:
+				default:
+					s.t.lg.Debug("dropped a forwarded proposal: queue full", "from", from)
+				}
+				return nil
+			}
 			if err := s.h.Process(ctx, m); err != nil {
 				if ctx.Err() != nil {
 					return err
@@ -172,6 +187,25 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// proposalQueue bounds the proposals forwarded by one peer that wait for
+// raft; proposalWait bounds how long one may wait (its proposer times out
+// anyway).
+const (
+	proposalQueue = 1024
+	proposalWait  = 5 * time.Second
+)
+
+// stepProposals hands forwarded proposals to raft one at a time.
+func (s *server) stepProposals(ctx context.Context, from uint64, props <-chan *raftpb.Message) {
+	for m := range props {
+		pctx, cancel := context.WithTimeout(ctx, proposalWait)
+		if err := s.h.Process(pctx, m); err != nil && ctx.Err() == nil {
+			s.t.lg.Debug("raft refused a forwarded proposal", "from", from, "error", err)
+		}
+		cancel()
 	}
 }
 

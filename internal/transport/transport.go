@@ -25,7 +25,7 @@ import (
 // Peer connections are probed this often, and given up after this long
 // without an answer.
 const (
-	keepaliveTime    = time.Second
+	keepaliveTime    = 10 * time.Second // gRPC refuses to ping more often
 	keepaliveTimeout = 3 * time.Second
 )
 

@@ -38,22 +38,14 @@ type scenario struct {
 	cycle func(r *run, hold time.Duration) error
 }
 
-// rejoinIssue is the bug the cut-off scenarios trip over: a member that
-// was frozen or partitioned sometimes never rejoins once the fault is
-// undone. It keeps campaigning (pre-vote) at its old term and never
-// applies the leader's messages, though the leader's peer stream to it is
-// open and carries bytes; it stays leaderless past leaderTimeout and
-// longer. Reproduced with ROBUSTNESS_DIRECT_PEERS=1 too (no proxy).
-const rejoinIssue = "a frozen or partitioned member sometimes never rejoins after the fault is undone"
-
 var scenarios = []scenario{
 	{name: "1-member/kill", members: 1, short: true, cycle: killCycle(pickAny)},
 	{name: "1-member/sigstop", members: 1, cycle: stopCycle(pickAny)},
 	{name: "3-members/kill-leader", members: 3, cycle: killCycle(pickLeader)},
 	{name: "3-members/kill-follower", members: 3, cycle: killCycle(pickFollower)},
-	{name: "3-members/sigstop-leader", members: 3, cycle: stopCycle(pickLeader), knownIssue: rejoinIssue},
-	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader), network: true, knownIssue: rejoinIssue},
-	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower), network: true, knownIssue: rejoinIssue},
+	{name: "3-members/sigstop-leader", members: 3, cycle: stopCycle(pickLeader)},
+	{name: "3-members/partition-leader", members: 3, cycle: partitionCycle(pickLeader), network: true},
+	{name: "3-members/partition-follower", members: 3, cycle: partitionCycle(pickFollower), network: true},
 	{name: "3-members/slow-lossy-links", members: 3, cycle: lossyCycle, network: true},
 }
 
