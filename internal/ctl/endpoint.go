@@ -21,6 +21,7 @@ func (c *cli) newEndpointCommand() *cobra.Command {
 	cmd.AddCommand(
 		c.newEndpointHealthCommand(&cluster),
 		c.newEndpointStatusCommand(&cluster),
+		c.newEndpointHashKVCommand(&cluster),
 	)
 	return cmd
 }
@@ -187,4 +188,53 @@ downgrade enabled.`,
 			return nil
 		},
 	}
+}
+
+func (c *cli) newEndpointHashKVCommand(cluster *bool) *cobra.Command {
+	var rev int64
+	cmd := &cobra.Command{
+		Use:   "hashkv",
+		Short: "Prints the KV history hash for each endpoint in --endpoints",
+		Long: `Prints, for each endpoint, a hash of the key-value history it holds up to
+a revision (by default its latest), and that revision. Members that applied
+the same history report the same hash.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			eps, err := c.endpointList(cmd, *cluster)
+			if err != nil {
+				return err
+			}
+			cl, err := c.newClient(eps)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			p, err := c.printer(cmd)
+			if err != nil {
+				return err
+			}
+			// Every endpoint is asked; the last failure decides the exit.
+			var results []hashKVResult
+			var failure error
+			for _, ep := range eps {
+				ctx, cancel := c.commandCtx(cmd)
+				resp, err := cl.HashKV(ctx, ep, rev)
+				cancel()
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Failed to get the hash of endpoint %s (%v)\n", ep, err)
+					failure = err
+					continue
+				}
+				results = append(results, hashKVResult{Endpoint: ep, Resp: resp})
+			}
+			if err := p.endpointHashKV(results); err != nil {
+				return err
+			}
+			if failure != nil {
+				return rpcError(failure)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&rev, "rev", 0, "maximum revision to hash (default: latest revision)")
+	return cmd
 }

@@ -21,8 +21,20 @@ type printer interface {
 	del(resp *clientv3.DeleteResponse) error
 	txn(resp *clientv3.TxnResponse) error
 	memberList(resp *clientv3.MemberListResponse) error
+	memberAdd(resp *clientv3.MemberAddResponse) error
+	memberRemove(id uint64, resp *clientv3.MemberRemoveResponse) error
+	memberUpdate(id uint64, resp *clientv3.MemberUpdateResponse) error
+	memberPromote(id uint64, resp *clientv3.MemberPromoteResponse) error
 	endpointHealth(results []healthResult) error
 	endpointStatus(results []statusResult) error
+	endpointHashKV(results []hashKVResult) error
+	moveLeader(from, to uint64, resp *clientv3.MoveLeaderResponse) error
+	leaseGrant(resp *clientv3.LeaseGrantResponse) error
+	leaseRevoke(id clientv3.LeaseID, resp *clientv3.LeaseRevokeResponse) error
+	leaseTimeToLive(resp *clientv3.LeaseTimeToLiveResponse, keys bool) error
+	leaseList(resp *clientv3.LeaseLeasesResponse) error
+	leaseKeepAlive(resp *clientv3.LeaseKeepAliveResponse) error
+	watch(resp clientv3.WatchResponse) error
 }
 
 // healthResult is one endpoint's answer to `endpoint health`.
@@ -37,6 +49,12 @@ type healthResult struct {
 type statusResult struct {
 	Endpoint string
 	Resp     *clientv3.StatusResponse
+}
+
+// hashKVResult is one endpoint's answer to `endpoint hashkv`.
+type hashKVResult struct {
+	Endpoint string
+	Resp     *clientv3.HashKVResponse
 }
 
 // newPrinter returns the printer for a --write-out value. Unknown formats

@@ -29,10 +29,14 @@ func (p *fieldsPrinter) id(name string, v uint64) {
 	p.field(name, "%d", v)
 }
 
+// header leaves the revision out when there is none, as in the response of
+// a canceled watch.
 func (p *fieldsPrinter) header(h *pb.ResponseHeader) {
 	p.id("ClusterID", h.GetClusterId())
 	p.id("MemberID", h.GetMemberId())
-	p.field("Revision", "%d", h.GetRevision())
+	if h.GetRevision() != 0 {
+		p.field("Revision", "%d", h.GetRevision())
+	}
 	p.field("RaftTerm", "%d", h.GetRaftTerm())
 }
 
@@ -167,6 +171,92 @@ func (p *fieldsPrinter) endpointStatus(results []statusResult) error {
 		p.field("DowngradeTargetVersion", "%q", target)
 		p.field("DowngradeEnabled", "%v", enabled)
 		fmt.Fprintln(p.w)
+	}
+	return nil
+}
+
+// Member changes have no fields form.
+
+func (p *fieldsPrinter) memberAdd(*clientv3.MemberAddResponse) error { return notSupported("fields") }
+func (p *fieldsPrinter) memberRemove(uint64, *clientv3.MemberRemoveResponse) error {
+	return notSupported("fields")
+}
+func (p *fieldsPrinter) memberUpdate(uint64, *clientv3.MemberUpdateResponse) error {
+	return notSupported("fields")
+}
+func (p *fieldsPrinter) memberPromote(uint64, *clientv3.MemberPromoteResponse) error {
+	return notSupported("fields")
+}
+func (p *fieldsPrinter) moveLeader(uint64, uint64, *clientv3.MoveLeaderResponse) error {
+	return notSupported("fields")
+}
+
+func (p *fieldsPrinter) endpointHashKV(results []hashKVResult) error {
+	for _, r := range results {
+		p.header(r.Resp.Header)
+		p.field("Endpoint", "%q", r.Endpoint)
+		p.field("Hash", "%d", r.Resp.Hash)
+		p.field("HashRevision", "%d", r.Resp.HashRevision)
+		fmt.Fprintln(p.w)
+	}
+	return nil
+}
+
+// leaseID prints a lease ID in decimal, or with --hex in 16 hex digits.
+func (p *fieldsPrinter) leaseID(name string, id clientv3.LeaseID) {
+	if p.hex {
+		p.field(name, "%016x", int64(id))
+		return
+	}
+	p.field(name, "%d", int64(id))
+}
+
+func (p *fieldsPrinter) leaseGrant(resp *clientv3.LeaseGrantResponse) error {
+	p.header(resp.ResponseHeader)
+	p.leaseID("ID", resp.ID)
+	p.field("TTL", "%d", resp.TTL)
+	return nil
+}
+
+func (p *fieldsPrinter) leaseRevoke(_ clientv3.LeaseID, resp *clientv3.LeaseRevokeResponse) error {
+	p.header(resp.Header)
+	return nil
+}
+
+func (p *fieldsPrinter) leaseTimeToLive(resp *clientv3.LeaseTimeToLiveResponse, _ bool) error {
+	p.header(resp.ResponseHeader)
+	p.leaseID("ID", resp.ID)
+	p.field("TTL", "%d", resp.TTL)
+	p.field("GrantedTTL", "%d", resp.GrantedTTL)
+	for _, k := range resp.Keys {
+		p.field("Key", "%q", k)
+	}
+	return nil
+}
+
+func (p *fieldsPrinter) leaseList(resp *clientv3.LeaseLeasesResponse) error {
+	p.header(resp.ResponseHeader)
+	for _, l := range resp.Leases {
+		p.leaseID("ID", l.ID)
+	}
+	return nil
+}
+
+func (p *fieldsPrinter) leaseKeepAlive(resp *clientv3.LeaseKeepAliveResponse) error {
+	p.header(resp.ResponseHeader)
+	p.leaseID("ID", resp.ID)
+	p.field("TTL", "%d", resp.TTL)
+	return nil
+}
+
+func (p *fieldsPrinter) watch(resp clientv3.WatchResponse) error {
+	p.header(resp.Header)
+	for _, ev := range resp.Events {
+		p.field("Type", "%v", ev.Type)
+		if ev.PrevKv != nil {
+			p.kv("Prev", ev.PrevKv)
+		}
+		p.kv("", ev.Kv)
 	}
 	return nil
 }

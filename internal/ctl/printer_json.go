@@ -276,3 +276,181 @@ func (p *jsonPrinter) endpointStatus(results []statusResult) error {
 	}
 	return p.write(out)
 }
+
+// Member changes: the header, the added member, and the membership after
+// the change.
+
+type jsonMemberChange struct {
+	Header  *jsonHeader   `json:"header,omitempty"`
+	Member  *jsonMember   `json:"member,omitempty"`
+	Members []*jsonMember `json:"members,omitempty"`
+}
+
+func toJSONMember(m *pb.Member) *jsonMember {
+	if m == nil {
+		return nil
+	}
+	return &jsonMember{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
+}
+
+func toJSONMembers(ms []*pb.Member) []*jsonMember {
+	var out []*jsonMember
+	for _, m := range ms {
+		out = append(out, toJSONMember(m))
+	}
+	return out
+}
+
+func (p *jsonPrinter) memberAdd(resp *clientv3.MemberAddResponse) error {
+	return p.write(&jsonMemberChange{Header: toJSONHeader(resp.Header), Member: toJSONMember(resp.Member), Members: toJSONMembers(resp.Members)})
+}
+
+func (p *jsonPrinter) memberRemove(_ uint64, resp *clientv3.MemberRemoveResponse) error {
+	return p.write(&jsonMemberChange{Header: toJSONHeader(resp.Header), Members: toJSONMembers(resp.Members)})
+}
+
+func (p *jsonPrinter) memberUpdate(_ uint64, resp *clientv3.MemberUpdateResponse) error {
+	return p.write(&jsonMemberChange{Header: toJSONHeader(resp.Header), Members: toJSONMembers(resp.Members)})
+}
+
+func (p *jsonPrinter) memberPromote(_ uint64, resp *clientv3.MemberPromoteResponse) error {
+	return p.write(&jsonMemberChange{Header: toJSONHeader(resp.Header), Members: toJSONMembers(resp.Members)})
+}
+
+type jsonHashKV struct {
+	Header          *jsonHeader `json:"header,omitempty"`
+	Hash            uint32      `json:"hash,omitempty"`
+	CompactRevision int64       `json:"compact_revision,omitempty"`
+	HashRevision    int64       `json:"hash_revision,omitempty"`
+}
+
+type jsonEndpointHashKV struct {
+	Endpoint string
+	HashKV   *jsonHashKV
+}
+
+func (p *jsonPrinter) endpointHashKV(results []hashKVResult) error {
+	var out []jsonEndpointHashKV
+	for _, r := range results {
+		out = append(out, jsonEndpointHashKV{Endpoint: r.Endpoint, HashKV: &jsonHashKV{
+			Header:          toJSONHeader(r.Resp.Header),
+			Hash:            r.Resp.Hash,
+			CompactRevision: r.Resp.CompactRevision,
+			HashRevision:    r.Resp.HashRevision,
+		}})
+	}
+	return p.write(out)
+}
+
+// jsonHeaderOnly is a response that carries nothing but its header.
+type jsonHeaderOnly struct {
+	Header *jsonHeader `json:"header,omitempty"`
+}
+
+func (p *jsonPrinter) moveLeader(_, _ uint64, resp *clientv3.MoveLeaderResponse) error {
+	return p.write(&jsonHeaderOnly{Header: toJSONHeader(resp.Header)})
+}
+
+// The client library's lease results embed the header, so its fields sit at
+// the top level of the object, next to the lease's own.
+
+type jsonLeaseGrant struct {
+	*jsonHeader
+	ID    int64
+	TTL   int64
+	Error string
+}
+
+type jsonLeaseKeepAlive struct {
+	*jsonHeader
+	ID  int64
+	TTL int64
+}
+
+type jsonLeaseTimeToLive struct {
+	*jsonHeader
+	ID         int64    `json:"id"`
+	TTL        int64    `json:"ttl"`
+	GrantedTTL int64    `json:"granted-ttl"`
+	Keys       [][]byte `json:"keys"`
+}
+
+type jsonLeaseStatus struct {
+	ID int64 `json:"id"`
+}
+
+type jsonLeaseList struct {
+	*jsonHeader
+	Leases []jsonLeaseStatus `json:"leases"`
+}
+
+func (p *jsonPrinter) leaseGrant(resp *clientv3.LeaseGrantResponse) error {
+	return p.write(&jsonLeaseGrant{jsonHeader: toJSONHeader(resp.ResponseHeader), ID: int64(resp.ID), TTL: resp.TTL, Error: resp.Error})
+}
+
+func (p *jsonPrinter) leaseRevoke(_ clientv3.LeaseID, resp *clientv3.LeaseRevokeResponse) error {
+	return p.write(&jsonHeaderOnly{Header: toJSONHeader(resp.Header)})
+}
+
+func (p *jsonPrinter) leaseTimeToLive(resp *clientv3.LeaseTimeToLiveResponse, _ bool) error {
+	return p.write(&jsonLeaseTimeToLive{
+		jsonHeader: toJSONHeader(resp.ResponseHeader),
+		ID:         int64(resp.ID),
+		TTL:        resp.TTL,
+		GrantedTTL: resp.GrantedTTL,
+		Keys:       resp.Keys,
+	})
+}
+
+func (p *jsonPrinter) leaseList(resp *clientv3.LeaseLeasesResponse) error {
+	out := &jsonLeaseList{jsonHeader: toJSONHeader(resp.ResponseHeader)}
+	if resp.Leases != nil {
+		out.Leases = make([]jsonLeaseStatus, 0, len(resp.Leases))
+	}
+	for _, l := range resp.Leases {
+		out.Leases = append(out.Leases, jsonLeaseStatus{ID: int64(l.ID)})
+	}
+	return p.write(out)
+}
+
+func (p *jsonPrinter) leaseKeepAlive(resp *clientv3.LeaseKeepAliveResponse) error {
+	return p.write(&jsonLeaseKeepAlive{jsonHeader: toJSONHeader(resp.ResponseHeader), ID: int64(resp.ID), TTL: resp.TTL})
+}
+
+// A watch response is the client library's struct as it is: capitalised
+// field names, the header always present, and the events as the protobuf
+// type marshals them (a PUT's type, zero, left out).
+
+type jsonEvent struct {
+	Type   int32   `json:"type,omitempty"`
+	Kv     *jsonKV `json:"kv,omitempty"`
+	PrevKv *jsonKV `json:"prev_kv,omitempty"`
+}
+
+type jsonWatch struct {
+	Header          jsonHeader
+	Events          []*jsonEvent
+	CompactRevision int64
+	Canceled        bool
+	Created         bool
+}
+
+// watch lists no events as [] in a response from the server and as null in
+// one the client library made up to report a broken stream (its header is
+// empty), as the library etcdctl is built with hands them on.
+func (p *jsonPrinter) watch(resp clientv3.WatchResponse) error {
+	h := resp.Header
+	out := &jsonWatch{
+		Header:          jsonHeader{ClusterID: h.GetClusterId(), MemberID: h.GetMemberId(), Revision: h.GetRevision(), RaftTerm: h.GetRaftTerm()},
+		CompactRevision: resp.CompactRevision,
+		Canceled:        resp.Canceled,
+		Created:         resp.Created,
+	}
+	if out.Header != (jsonHeader{}) {
+		out.Events = make([]*jsonEvent, 0, len(resp.Events))
+	}
+	for _, ev := range resp.Events {
+		out.Events = append(out.Events, &jsonEvent{Type: int32(ev.Type), Kv: toJSONKV(ev.Kv), PrevKv: toJSONKV(ev.PrevKv)})
+	}
+	return p.write(out)
+}

@@ -110,3 +110,95 @@ func (p *simplePrinter) endpointStatus(results []statusResult) error {
 	}
 	return nil
 }
+
+func (p *simplePrinter) memberAdd(resp *clientv3.MemberAddResponse) error {
+	as := ""
+	if resp.Member.IsLearner {
+		as = " as learner"
+	}
+	fmt.Fprintf(p.w, "Member %16x added%s to cluster %16x\n", resp.Member.ID, as, resp.Header.GetClusterId())
+	return nil
+}
+
+func (p *simplePrinter) memberRemove(id uint64, resp *clientv3.MemberRemoveResponse) error {
+	fmt.Fprintf(p.w, "Member %16x removed from cluster %16x\n", id, resp.Header.GetClusterId())
+	return nil
+}
+
+func (p *simplePrinter) memberUpdate(id uint64, resp *clientv3.MemberUpdateResponse) error {
+	fmt.Fprintf(p.w, "Member %16x updated in cluster %16x\n", id, resp.Header.GetClusterId())
+	return nil
+}
+
+func (p *simplePrinter) memberPromote(id uint64, resp *clientv3.MemberPromoteResponse) error {
+	fmt.Fprintf(p.w, "Member %16x promoted in cluster %16x\n", id, resp.Header.GetClusterId())
+	return nil
+}
+
+func (p *simplePrinter) endpointHashKV(results []hashKVResult) error {
+	for _, r := range results {
+		fmt.Fprintf(p.w, "%s, %d, %d\n", r.Endpoint, r.Resp.Hash, r.Resp.HashRevision)
+	}
+	return nil
+}
+
+func (p *simplePrinter) moveLeader(from, to uint64, _ *clientv3.MoveLeaderResponse) error {
+	fmt.Fprintf(p.w, "Leadership transferred from %x to %x\n", from, to)
+	return nil
+}
+
+func (p *simplePrinter) leaseGrant(resp *clientv3.LeaseGrantResponse) error {
+	fmt.Fprintf(p.w, "lease %016x granted with TTL(%ds)\n", int64(resp.ID), resp.TTL)
+	return nil
+}
+
+func (p *simplePrinter) leaseRevoke(id clientv3.LeaseID, _ *clientv3.LeaseRevokeResponse) error {
+	fmt.Fprintf(p.w, "lease %016x revoked\n", int64(id))
+	return nil
+}
+
+// leaseTimeToLive reports a lease the server does not know (granted TTL 0,
+// remaining -1) as expired. Attached keys are printed raw, even with --hex.
+func (p *simplePrinter) leaseTimeToLive(resp *clientv3.LeaseTimeToLiveResponse, keys bool) error {
+	if resp.GrantedTTL == 0 && resp.TTL == -1 {
+		fmt.Fprintf(p.w, "lease %016x already expired\n", int64(resp.ID))
+		return nil
+	}
+	fmt.Fprintf(p.w, "lease %016x granted with TTL(%ds), remaining(%ds)", int64(resp.ID), resp.GrantedTTL, resp.TTL)
+	if keys {
+		ks := make([]string, len(resp.Keys))
+		for i, k := range resp.Keys {
+			ks[i] = string(k)
+		}
+		fmt.Fprintf(p.w, ", attached keys(%v)", ks)
+	}
+	fmt.Fprintln(p.w)
+	return nil
+}
+
+func (p *simplePrinter) leaseList(resp *clientv3.LeaseLeasesResponse) error {
+	fmt.Fprintf(p.w, "found %d leases\n", len(resp.Leases))
+	for _, l := range resp.Leases {
+		fmt.Fprintf(p.w, "%016x\n", int64(l.ID))
+	}
+	return nil
+}
+
+func (p *simplePrinter) leaseKeepAlive(resp *clientv3.LeaseKeepAliveResponse) error {
+	fmt.Fprintf(p.w, "lease %016x keepalived with TTL(%d)\n", int64(resp.ID), resp.TTL)
+	return nil
+}
+
+// watch prints each event as its type, then the previous key-value pair
+// (with --prev-kv) and the new one, key and value on a line each. A deleted
+// key's new pair has an empty value.
+func (p *simplePrinter) watch(resp clientv3.WatchResponse) error {
+	for _, ev := range resp.Events {
+		fmt.Fprintln(p.w, ev.Type)
+		if ev.PrevKv != nil {
+			p.kv(ev.PrevKv, false)
+		}
+		p.kv(ev.Kv, false)
+	}
+	return nil
+}

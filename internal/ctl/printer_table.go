@@ -18,6 +18,32 @@ func (p *tablePrinter) put(*clientv3.PutResponse) error       { return notSuppor
 func (p *tablePrinter) del(*clientv3.DeleteResponse) error    { return notSupported("table") }
 func (p *tablePrinter) txn(*clientv3.TxnResponse) error       { return notSupported("table") }
 
+func (p *tablePrinter) memberAdd(*clientv3.MemberAddResponse) error { return notSupported("table") }
+func (p *tablePrinter) memberRemove(uint64, *clientv3.MemberRemoveResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) memberUpdate(uint64, *clientv3.MemberUpdateResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) memberPromote(uint64, *clientv3.MemberPromoteResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) moveLeader(uint64, uint64, *clientv3.MoveLeaderResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) leaseGrant(*clientv3.LeaseGrantResponse) error { return notSupported("table") }
+func (p *tablePrinter) leaseRevoke(clientv3.LeaseID, *clientv3.LeaseRevokeResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) leaseTimeToLive(*clientv3.LeaseTimeToLiveResponse, bool) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) leaseList(*clientv3.LeaseLeasesResponse) error { return notSupported("table") }
+func (p *tablePrinter) leaseKeepAlive(*clientv3.LeaseKeepAliveResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) watch(clientv3.WatchResponse) error { return notSupported("table") }
+
 func (p *tablePrinter) memberList(resp *clientv3.MemberListResponse) error {
 	header := []string{"ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"}
 	var rows [][]string
@@ -46,6 +72,16 @@ func (p *tablePrinter) endpointStatus(results []statusResult) error {
 	var rows [][]string
 	for _, r := range results {
 		rows = append(rows, statusRow(r))
+	}
+	renderTable(p.w, header, rows)
+	return nil
+}
+
+func (p *tablePrinter) endpointHashKV(results []hashKVResult) error {
+	header := []string{"ENDPOINT", "HASH", "HASH REVISION"}
+	var rows [][]string
+	for _, r := range results {
+		rows = append(rows, []string{r.Endpoint, fmt.Sprint(r.Resp.Hash), fmt.Sprint(r.Resp.HashRevision)})
 	}
 	renderTable(p.w, header, rows)
 	return nil

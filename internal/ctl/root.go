@@ -22,6 +22,11 @@ type Options struct {
 	// Sleep pauses; `del <key> <end>` without --range waits two seconds
 	// before deleting, and tests replace the wait.
 	Sleep func(time.Duration)
+	// Interrupt, when set, stands in for SIGINT and SIGTERM: closing it
+	// interrupts the running command. When nil, lock and elect catch those
+	// signals themselves, to give up what they hold before exiting, and
+	// every other command is simply killed by them, as etcdctl is.
+	Interrupt <-chan struct{}
 }
 
 func (o Options) withDefaults() Options {
@@ -74,6 +79,9 @@ type cli struct {
 	opts Options
 	root *cobra.Command
 	g    globalFlags
+	// args is the command line without the program name; watch reads it
+	// as it was typed, "--" and all.
+	args []string
 
 	// prepareOnce merges the environment into g (see prepare).
 	prepareOnce sync.Once
@@ -88,7 +96,7 @@ func Main(o Options, args []string) int {
 		fmt.Fprintln(o.Stderr, "Error: ETCDCTL_API=2 selects the v2 command set, which Cairn's etcdctl does not provide yet; unset ETCDCTL_API or set it to 3")
 		return ExitBadFeature
 	}
-	root := NewRootCommand(o)
+	root := newCLI(o, args).root
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	var ee *exitError
@@ -99,10 +107,16 @@ func Main(o Options, args []string) int {
 	return report(root.ErrOrStderr(), err)
 }
 
-// NewRootCommand returns the etcdctl v3 command tree.
+// NewRootCommand returns the etcdctl v3 command tree. Like any cobra
+// command, it runs os.Args unless given other arguments with SetArgs.
 func NewRootCommand(o Options) *cobra.Command {
+	return newCLI(o, os.Args[1:]).root
+}
+
+// newCLI builds the command tree for one run of args.
+func newCLI(o Options, args []string) *cli {
 	o = o.withDefaults()
-	c := &cli{opts: o}
+	c := &cli{opts: o, args: args}
 	root := &cobra.Command{
 		Use:   "etcdctl",
 		Short: "A simple command line client for etcd3.",
@@ -156,13 +170,18 @@ func NewRootCommand(o Options) *cobra.Command {
 		c.newDelCommand(),
 		c.newTxnCommand(),
 		c.newCompactionCommand(),
+		c.newWatchCommand(),
+		c.newLeaseCommand(),
+		c.newLockCommand(),
+		c.newElectCommand(),
 		c.newEndpointCommand(),
 		c.newMemberCommand(),
+		c.newMoveLeaderCommand(),
 		c.newVersionCommand(),
 	)
 	wrapRunE(root)
 	c.routeHelpTopicErrors()
-	return root
+	return c
 }
 
 // routeHelpTopicErrors makes `etcdctl help <unknown>` report the topic on
