@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -117,6 +118,29 @@ type goldenCase struct {
 	// settled waits until the server reports its final storage version;
 	// etcd 3.6 reports "3.5.0" for its first seconds.
 	settled bool
+	// vars, when set, runs after the history and names values the history
+	// cannot fix in advance (the ID of a member it added): "{name}" in args
+	// and env is replaced by each.
+	vars func(ctx context.Context, cl *clientv3.Client) (map[string]string, error)
+	// script, when set, runs the command in the background and drives it
+	// (see golden_script_test.go): long-running commands are watched for
+	// their output, fed writes and input, and interrupted. It is called once
+	// per run, so that its steps can keep state.
+	script func() []action
+	// masks rewrite what legitimately differs from run to run in this
+	// case's output (server-assigned lease and member IDs, remaining TTLs),
+	// on both sides and in the golden file; see masks_test.go.
+	masks []mask
+}
+
+// normalize is the generic normalization followed by the case's masks.
+func (c goldenCase) normalize(r result, vars map[string]string) result {
+	r = normalize(r)
+	for _, m := range c.masks {
+		r.stdout = m(r.stdout, vars)
+		r.stderr = m(r.stderr, vars)
+	}
+	return r
 }
 
 func TestGolden(t *testing.T) {
@@ -135,13 +159,13 @@ func TestGolden(t *testing.T) {
 			path := filepath.Join("testdata", "golden", c.name+".txt")
 			if c.knownDiff != "" {
 				if *update {
-					writeGolden(t, path, c, normalize(runRef(t, c, refCtl)))
+					writeGolden(t, path, c, runRef(t, c, refCtl))
 				}
 				t.Skip("known difference: " + c.knownDiff)
 			}
-			ours := normalize(runOurs(t, c))
+			ours := runOurs(t, c)
 			if refCtl != "" {
-				theirs := normalize(runRef(t, c, refCtl))
+				theirs := runRef(t, c, refCtl)
 				if *update {
 					writeGolden(t, path, c, theirs)
 				}
@@ -166,18 +190,25 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// prepared is a case ready to run: its server holds the history.
+type prepared struct {
+	ep        string // the server's endpoint
+	args, env []string
+	vars      map[string]string
+}
+
 // prepareCase starts the case's server and writes its history; it returns
 // the endpoint, args and env to run with.
-func prepareCase(t *testing.T, c goldenCase) (args, env []string) {
+func prepareCase(t *testing.T, c goldenCase) prepared {
 	t.Helper()
-	ep := "127.0.0.1:1"
+	pc := prepared{ep: "127.0.0.1:1", vars: map[string]string{}}
 	if !c.noServer {
-		ep = startServer(t)
+		pc.ep = startServer(t)
 		if c.settled {
-			waitStorageVersion(t, ep)
+			waitStorageVersion(t, pc.ep)
 		}
-		if len(c.history) > 0 {
-			cl := testClient(t, ep)
+		if len(c.history) > 0 || c.vars != nil {
+			cl := testClient(t, pc.ep)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			for i, s := range c.history {
@@ -185,55 +216,86 @@ func prepareCase(t *testing.T, c goldenCase) (args, env []string) {
 					t.Fatalf("history step %d: %v", i, err)
 				}
 			}
+			if c.vars != nil {
+				vars, err := c.vars(ctx, cl)
+				if err != nil {
+					t.Fatalf("vars: %v", err)
+				}
+				pc.vars = vars
+			}
 		}
 	}
+	pc.vars["ep"] = pc.ep
+	expand := func(s string) string {
+		for k, v := range pc.vars {
+			s = strings.ReplaceAll(s, "{"+k+"}", v)
+		}
+		return s
+	}
 	if !c.raw {
-		args = append(args, "--endpoints="+ep)
+		pc.args = append(pc.args, "--endpoints="+pc.ep)
 	}
 	for _, a := range c.args {
-		args = append(args, strings.ReplaceAll(a, "{ep}", ep))
+		pc.args = append(pc.args, expand(a))
 	}
 	for _, e := range c.env {
-		env = append(env, strings.ReplaceAll(e, "{ep}", ep))
+		pc.env = append(pc.env, expand(e))
 	}
-	return args, env
+	if pc.env == nil {
+		pc.env = []string{} // not the test process's environment
+	}
+	return pc
 }
 
+// runOurs runs the case with our etcdctl, in-process, and returns its
+// normalized result.
 func runOurs(t *testing.T, c goldenCase) result {
-	args, env := prepareCase(t, c)
-	if env == nil {
-		env = []string{} // not the test process's environment
+	pc := prepareCase(t, c)
+	if c.script != nil {
+		return c.normalize(runScript(t, pc, c.script(), func() running { return startOurs(pc) }), pc.vars)
 	}
 	var stdout, stderr bytes.Buffer
 	code := Main(Options{
 		Stdin:   strings.NewReader(c.stdin),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
-		Environ: env,
+		Environ: pc.env,
 		Sleep:   func(time.Duration) {},
-	}, args)
-	return result{stdout: stdout.String(), stderr: stderr.String(), exit: code}
+	}, pc.args)
+	return c.normalize(result{stdout: stdout.String(), stderr: stderr.String(), exit: code}, pc.vars)
 }
 
+// runRef runs the case with the reference etcdctl and returns its
+// normalized result.
 func runRef(t *testing.T, c goldenCase, bin string) result {
-	args, env := prepareCase(t, c)
+	pc := prepareCase(t, c)
+	if c.script != nil {
+		return c.normalize(runScript(t, pc, c.script(), func() running { return startRef(t, bin, pc) }), pc.vars)
+	}
+	args, env := pc.args, pc.env
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
 	cmd.Stdin = strings.NewReader(c.stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
+	code, err := exitStatus(cmd.Run())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), exit: code}
+	return c.normalize(result{stdout: stdout.String(), stderr: stderr.String(), exit: code}, pc.vars)
+}
+
+// exitStatus is the status a shell would report for a process that ended
+// with err: its exit code, or 128 plus the signal that killed it.
+func exitStatus(err error) (int, error) {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }
 
 // Golden file layout:
@@ -241,6 +303,7 @@ func runRef(t *testing.T, c goldenCase, bin string) result {
 //	# etcdctl <args>
 //	# stdin: "<Go-quoted>"        (when there is one)
 //	# env: <entries>              (when there are any)
+//	# script: <action>            (one per action of a scripted case)
 //	exit <code>
 //	--- stdout <n>               (n raw bytes follow, then a newline)
 //	--- stdout quoted            (or: one Go-quoted line, for binary output)
@@ -254,6 +317,11 @@ func writeGolden(t *testing.T, path string, c goldenCase, r result) {
 	}
 	if len(c.env) > 0 {
 		fmt.Fprintf(&b, "# env: %s\n", strings.Join(c.env, " "))
+	}
+	if c.script != nil {
+		for _, a := range c.script() {
+			fmt.Fprintf(&b, "# script: %v\n", a)
+		}
 	}
 	fmt.Fprintf(&b, "exit %d\n", r.exit)
 	writeStream(&b, "stdout", r.stdout)
@@ -346,4 +414,22 @@ func quoteIfBinary(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// TestGoldenFilesHaveCases keeps testdata/golden free of files no case
+// writes any more.
+func TestGoldenFilesHaveCases(t *testing.T) {
+	names := map[string]bool{}
+	for _, c := range goldenCases() {
+		names[c.name] = true
+	}
+	entries, err := os.ReadDir(filepath.Join("testdata", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if name := strings.TrimSuffix(e.Name(), ".txt"); !names[name] {
+			t.Errorf("testdata/golden/%s has no case", e.Name())
+		}
+	}
 }
