@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -72,6 +73,7 @@ type Applier struct {
 	// members; onMembership runs once the group is committed.
 	membershipChanged bool
 	onMembership      func()
+	onCommit          func(time.Duration)
 }
 
 // Config wires an Applier.
@@ -87,6 +89,8 @@ type Config struct {
 	// OnMembership runs after a committed group changed the members (the
 	// server updates its peers).
 	OnMembership func()
+	// OnCommit, when set, observes each engine batch commit.
+	OnCommit func(time.Duration)
 }
 
 // New creates an applier resuming after the applied index stored in the
@@ -94,7 +98,7 @@ type Config struct {
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
 		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, cluster: cfg.Cluster,
-		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership,
+		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
 	}
 	idx, term, err := LoadApplied(a.db)
 	if err != nil {
@@ -196,7 +200,11 @@ func (a *Applier) commit(b *pebble.Batch, wb *mvcc.Batch, cs *raftpb.ConfState) 
 		must(err)
 		must(b.Set(storage.KeyConfState, data, nil))
 	}
+	start := time.Now()
 	must(b.Commit(pebble.NoSync))
+	if a.onCommit != nil {
+		a.onCommit(time.Since(start))
+	}
 	a.kv.Publish(wb)
 	if cs != nil {
 		a.confRec.SetConfState(cs)

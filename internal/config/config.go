@@ -86,6 +86,11 @@ type Config struct {
 	// remaining TTL of every lease; 0 means 5 minutes. Not a flag.
 	LeaseCheckpointInterval time.Duration `yaml:"-"`
 
+	// ListenMetricsURLs also serve /metrics and the health endpoints.
+	ListenMetricsURLs []url.URL `yaml:"listen-metrics-urls"`
+	// Metrics is "basic" or "extensive".
+	Metrics string `yaml:"metrics"`
+
 	// EnablePprof serves /debug/pprof/ on the client URLs.
 	EnablePprof bool `yaml:"enable-pprof"`
 

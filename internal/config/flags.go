@@ -185,6 +185,12 @@ var flagTable = []flagSpec{
 		usage: "Highest TLS version accepted: TLS1.2 or TLS1.3; empty means Go's default.",
 		bind:  func(c *Config) value { return &stringValue{&c.TLSMaxVersion} }},
 
+	{name: "listen-metrics-urls", def: "", group: groupLogging,
+		usage: "Comma-separated URLs to also serve /metrics and the health endpoints on (plain HTTP or HTTPS).",
+		bind:  func(c *Config) value { return &urlsValue{&c.ListenMetricsURLs} }},
+	{name: "metrics", def: "basic", group: groupLogging,
+		usage: "Set of metrics exposed: 'basic', or 'extensive' to add gRPC latency histograms.",
+		bind:  func(c *Config) value { return &enumValue{p: &c.Metrics, allowed: []string{"basic", "extensive"}} }},
 	{name: "enable-pprof", def: "false", group: groupLogging,
 		usage: "Serve runtime profiling data over HTTP at /debug/pprof/ on the client URLs.",
 		bind:  func(c *Config) value { return &boolValue{&c.EnablePprof} }},

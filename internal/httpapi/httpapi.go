@@ -39,11 +39,16 @@ const checkTimeout = 2 * time.Second
 type Options struct {
 	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof).
 	Pprof bool
+	// Metrics, when set, serves /metrics.
+	Metrics http.Handler
 }
 
 // Handler returns the HTTP handler for the client port.
 func Handler(m Member, opts Options) http.Handler {
 	mux := http.NewServeMux()
+	if opts.Metrics != nil {
+		mux.Handle("/metrics", opts.Metrics)
+	}
 	if opts.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -44,6 +44,8 @@ type Store struct {
 	currentRev atomic.Int64
 	// compactRev is the newest accepted compaction: reads below it fail.
 	compactRev atomic.Int64
+	// keys is the number of live keys as of currentRev.
+	keys atomic.Int64
 
 	leases   Leases
 	observer Observer
@@ -74,6 +76,11 @@ func New(eng *storage.Engine, lg *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mvcc: read finished compaction: %w", err)
 	}
+	keys, err := storage.GetUint64(s.db, storage.KeyKeyCount)
+	if err != nil {
+		return nil, fmt.Errorf("mvcc: read key count: %w", err)
+	}
+	s.keys.Store(int64(keys))
 	s.currentRev.Store(int64(cur))
 	s.compactRev.Store(sched)
 	s.compactor.init(s, int64(fin), sched)
@@ -102,6 +109,11 @@ func (s *Store) Restore(install func() error) error {
 	if err != nil {
 		return err
 	}
+	keys, err := storage.GetUint64(s.db, storage.KeyKeyCount)
+	if err != nil {
+		return err
+	}
+	s.keys.Store(int64(keys))
 	s.currentRev.Store(max(int64(cur), 1))
 	s.compactRev.Store(sched)
 	s.compactor.init(s, int64(fin), sched)
@@ -137,6 +149,9 @@ func (s *Store) Start(ctx context.Context) { s.compactor.start(ctx) }
 
 // Close waits for background work to stop.
 func (s *Store) Close() { s.compactor.stop() }
+
+// Keys is the number of live keys at the current revision.
+func (s *Store) Keys() int64 { return s.keys.Load() }
 
 // Rev is the current (published) revision.
 func (s *Store) Rev() int64 { return s.currentRev.Load() }

@@ -161,3 +161,16 @@ func TestStoreCompaction(t *testing.T) {
 		t.Fatalf("second compaction at same rev: %v", err)
 	}
 }
+
+func TestKeyCountFollowsCreatesAndDeletes(t *testing.T) {
+	s := newTestStore(t)
+	put(t, s, "a", "1")
+	put(t, s, "a", "2") // an update creates nothing
+	put(t, s, "b", "1")
+	put(t, s, "c", "1")
+	del(t, s, "b", "d") // b and c
+	del(t, s, "zz", "") // nothing
+	if got := s.Keys(); got != 1 {
+		t.Fatalf("keys = %d, want 1", got)
+	}
+}

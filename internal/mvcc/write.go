@@ -19,6 +19,7 @@ type Batch struct {
 	rev        int64 // current revision including this batch's transactions
 	compact    int64 // compaction accepted in this batch, when hasCompact
 	hasCompact bool
+	keyDelta   int64 // keys created minus keys deleted in this batch
 	events     []revEvents
 	buf        []byte
 }
@@ -62,11 +63,18 @@ func (wb *Batch) Finish() error {
 	if wb.rev == wb.s.currentRev.Load() {
 		return nil
 	}
+	if wb.keyDelta != 0 {
+		n := uint64(wb.s.keys.Load() + wb.keyDelta)
+		if err := wb.b.Set(storage.KeyKeyCount, storage.PutUint64(n), nil); err != nil {
+			return err
+		}
+	}
 	return wb.b.Set(storage.KeyCurrentRev, storage.PutUint64(uint64(wb.rev)), nil)
 }
 
 // Publish makes a committed batch visible to readers and observers.
 func (s *Store) Publish(wb *Batch) {
+	s.keys.Add(wb.keyDelta)
 	s.currentRev.Store(wb.rev)
 	if s.observer != nil {
 		for _, re := range wb.events {
@@ -184,6 +192,9 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	if err := wt.moveLease(req.Key, prev, rec.lease); err != nil {
 		return nil, err
 	}
+	if prev == nil {
+		wt.wb.keyDelta++
+	}
 	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}}
 	var prevKV *mvccpb.KeyValue
 	if prev != nil && (req.PrevKv || wt.wb.s.observer != nil) {
@@ -207,6 +218,7 @@ func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResp
 		return nil, err
 	}
 	rev := wt.begin + 1
+	wt.wb.keyDelta -= int64(len(rr.kvs))
 	for _, kv := range rr.kvs {
 		if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
 			return nil, err

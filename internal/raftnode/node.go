@@ -32,6 +32,8 @@ type Config struct {
 	Applied uint64
 	// MaxSizePerMsg bounds the entries per append message.
 	MaxSizePerMsg uint64
+	// OnFsync, when set, observes each synced log append.
+	OnFsync func(time.Duration)
 }
 
 // Transport sends raft messages to other members.
@@ -255,8 +257,12 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 		}
 	}
 	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries))
+	start := time.Now()
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
 		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))
+	}
+	if sync && n.cfg.OnFsync != nil {
+		n.cfg.OnFsync(time.Since(start))
 	}
 	if !leader {
 		n.send(rd.Messages)

@@ -9,6 +9,7 @@ import (
 // Range implements v3rpc.KVBackend: linearizable unless the client asked for
 // a serializable read.
 func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
+	s.metrics.KV("range")
 	if !r.Serializable {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -19,6 +20,7 @@ func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRespon
 
 // Put implements v3rpc.KVBackend.
 func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	s.metrics.KV("put")
 	if err := s.checkQuota(ctx, putCost(r)); err != nil {
 		return nil, err
 	}
@@ -31,6 +33,7 @@ func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, er
 
 // DeleteRange implements v3rpc.KVBackend.
 func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	s.metrics.KV("delete")
 	resp, err := s.propose(ctx, &pb.InternalRaftRequest{DeleteRange: r})
 	if err != nil {
 		return nil, err
@@ -41,6 +44,7 @@ func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb
 // Txn implements v3rpc.KVBackend. A transaction whose every operation is a
 // read runs locally, linearizable unless every read in it is serializable.
 func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	s.metrics.KV("txn")
 	if txnReadOnly(r) {
 		if !txnSerializable(r) {
 			if err := s.linearizableWait(ctx); err != nil {

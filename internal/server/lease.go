@@ -42,6 +42,7 @@ func (s *Server) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.L
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.Lease("granted")
 	return resp.(*pb.LeaseGrantResponse), nil
 }
 
@@ -51,6 +52,7 @@ func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.Lease("revoked")
 	return resp.(*pb.LeaseRevokeResponse), nil
 }
 
@@ -58,6 +60,7 @@ func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb
 // a follower forwards the keepalive to it.
 func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
 	if s.node.IsLeader() {
+		s.metrics.Lease("renewed")
 		return s.lessor.Renew(id)
 	}
 	leader, err := s.waitLeader(ctx)

@@ -50,6 +50,12 @@ func (w *waitRegistry) register(id uint64) <-chan apply.Result {
 	return ch
 }
 
+func (w *waitRegistry) pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.m)
+}
+
 func (w *waitRegistry) cancel(id uint64) {
 	w.mu.Lock()
 	delete(w.m, id)
@@ -87,6 +93,7 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (proto.
 	defer cancel()
 	if err := s.node.Propose(cctx, data); err != nil {
 		s.wait.cancel(id)
+		s.metrics.ProposalFailed()
 		return nil, s.proposeError(ctx, cctx, err)
 	}
 	select {
@@ -94,6 +101,7 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (proto.
 		return res.Resp, res.Err
 	case <-cctx.Done():
 		s.wait.cancel(id)
+		s.metrics.ProposalFailed()
 		return nil, s.proposeError(ctx, cctx, cctx.Err())
 	case <-s.stopping:
 		return nil, v3rpc.ErrStopped

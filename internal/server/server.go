@@ -26,6 +26,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/httpapi"
 	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
+	"github.com/cairn-kv/cairn/internal/metrics"
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/storage"
@@ -45,6 +46,7 @@ type Server struct {
 	alarms    *alarm.Store
 	hub       *watch.Hub
 	compactor *compactor.Compactor
+	metrics   *metrics.Metrics
 	cluster   *membership.Cluster
 	logStore  *raftnode.LogStore
 	node      *raftnode.Node
@@ -68,11 +70,12 @@ type Server struct {
 	// loop.
 	leaderChanged chan struct{}
 
-	grpc      *grpc.Server
-	health    *health.Server
-	http      *http.Server
-	listeners []net.Listener
-	clientURL []string
+	grpc        *grpc.Server
+	health      *health.Server
+	http        *http.Server
+	metricsHTTP *http.Server
+	listeners   []net.Listener
+	clientURL   []string
 
 	stopping  chan struct{}
 	wg        sync.WaitGroup
@@ -124,6 +127,9 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.serveClients(); err != nil {
 		return err
 	}
+	if err := s.serveMetrics(); err != nil {
+		return err
+	}
 	s.lg.Info("ready to serve client requests", "client-urls", s.clientURL)
 	return nil
 }
@@ -159,12 +165,14 @@ func (s *Server) openStorage(ctx context.Context) error {
 	}
 	s.hub = watch.New(s.kv, watch.Config{ProgressInterval: s.cfg.ProgressNotifyInterval()}, s.lg.With("component", "watch"))
 	s.kv.SetObserver(s.hub)
+	s.metrics = s.newMetrics()
 	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
 		return err
 	}
 	if s.applier, err = apply.New(apply.Config{
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
 		OnMembership: s.syncPeers,
+		OnCommit:     s.metrics.BackendCommit,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err
 	}
@@ -195,7 +203,7 @@ func (s *Server) startTransport() error {
 		}
 		s.peerListeners = append(s.peerListeners, l)
 	}
-	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID},
+	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT},
 		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
 	for _, l := range s.peerListeners {
 		s.transport.Serve(l)
@@ -265,6 +273,7 @@ func (s *Server) startRaft() error {
 		SnapshotCount:  s.cfg.SnapshotCount,
 		CatchUpEntries: s.cfg.SnapshotCatchUpEntries,
 		Applied:        s.applier.AppliedIndex(),
+		OnFsync:        s.metrics.WALFsync,
 	}, s.logStore, s.transport, s.lg)
 	if err != nil {
 		return err
@@ -288,9 +297,9 @@ func (s *Server) serveClients() error {
 	s.grpc, s.health = v3rpc.NewServer(s, v3rpc.Config{
 		MaxRequestBytes: int(s.cfg.MaxRequestBytes),
 		MaxTxnOps:       int(s.cfg.MaxTxnOps),
-	})
+	}, grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor()), grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof}), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
 	for _, u := range s.cfg.ListenClientURLs {
 		if u.Scheme != "http" {
 			return fmt.Errorf("listen on %s: only http:// client URLs are supported so far", u.String())
@@ -306,6 +315,28 @@ func (s *Server) serveClients() error {
 		go func() { defer s.wg.Done(); mux.serve() }()
 		go func() { defer s.wg.Done(); _ = s.grpc.Serve(mux.grpc) }()
 		go func() { defer s.wg.Done(); _ = s.http.Serve(mux.http) }()
+	}
+	return nil
+}
+
+// serveMetrics serves /metrics and the health endpoints on
+// --listen-metrics-urls, as kubeadm's probes expect.
+func (s *Server) serveMetrics() error {
+	if len(s.cfg.ListenMetricsURLs) == 0 {
+		return nil
+	}
+	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+	for _, u := range s.cfg.ListenMetricsURLs {
+		if u.Scheme != "http" {
+			return fmt.Errorf("listen on %s: only http:// metrics URLs are supported so far", u.String())
+		}
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			return fmt.Errorf("listen on metrics URL %s: %w", u.String(), err)
+		}
+		s.listeners = append(s.listeners, l)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); _ = s.metricsHTTP.Serve(l) }()
 	}
 	return nil
 }
@@ -341,9 +372,12 @@ func (s *Server) close() error {
 	if s.grpc != nil {
 		stopGRPC(s.grpc, 2*time.Second)
 	}
-	if s.http != nil {
+	for _, hs := range []*http.Server{s.http, s.metricsHTTP} {
+		if hs == nil {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = s.http.Shutdown(ctx)
+		_ = hs.Shutdown(ctx)
 		cancel()
 	}
 	if s.compactor != nil {
@@ -379,6 +413,8 @@ func (s *Server) forwardLeaderChanges() {
 	for {
 		select {
 		case <-s.node.LeaderChanged():
+			l := s.node.Leader()
+			s.metrics.Leader(l != 0, l == s.memberID, true)
 			select {
 			case s.leaderChanged <- struct{}{}:
 			default:

@@ -62,6 +62,8 @@ var (
 	KeyFinishedCompact = stateKey("mvcc_finished_compact")
 	// KeyClusterVersion is the cluster version string agreed through raft.
 	KeyClusterVersion = stateKey("cluster_version")
+	// KeyKeyCount is the number of live keys in the MVCC store.
+	KeyKeyCount = stateKey("mvcc_key_count")
 )
 
 func stateKey(name string) []byte { return append([]byte{PrefixState}, name...) }

@@ -52,7 +52,36 @@ func newPeer(t *Transport, id uint64, urls []string) *peer {
 	return p
 }
 
-func (p *peer) start() { go p.run() }
+func (p *peer) start() {
+	go p.run()
+	if p.t.cfg.OnRTT != nil {
+		go p.probe()
+	}
+}
+
+// probe measures the round trip to the peer now and then.
+func (p *peer) probe() {
+	tick := time.NewTicker(p.t.cfg.ProbeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		conn, err := p.connection()
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
+		start := time.Now()
+		err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
+		cancel()
+		if err == nil {
+			p.t.cfg.OnRTT(p.id, time.Since(start))
+		}
+	}
+}
 
 func (p *peer) stop() {
 	p.cancel()

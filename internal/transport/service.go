@@ -51,6 +51,9 @@ var serviceDesc = grpc.ServiceDesc{
 	ServiceName: serviceName,
 	HandlerType: (*any)(nil),
 	Methods: []grpc.MethodDesc{
+		{MethodName: "Ping", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
+			return nil, nil
+		})},
 		{MethodName: "ClusterInfo", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
 			return s.h.ClusterInfo()
 		})},

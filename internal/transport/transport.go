@@ -48,6 +48,10 @@ type Config struct {
 	ClusterID uint64
 	// QueueSize bounds each peer's outgoing message queue.
 	QueueSize int
+	// OnRTT, when set, observes round trips to each peer, measured every
+	// ProbeInterval.
+	OnRTT         func(peer uint64, d time.Duration)
+	ProbeInterval time.Duration
 }
 
 // Transport sends raft messages to peers and serves theirs.
@@ -71,6 +75,9 @@ type Transport struct {
 func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logger) *Transport {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
+	}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = 5 * time.Second
 	}
 	t := &Transport{cfg: cfg, lg: lg, reporter: r, snaps: snaps, closed: make(chan struct{})}
 	t.mu.peers = map[uint64]*peer{}

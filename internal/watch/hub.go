@@ -98,6 +98,17 @@ func (h *Hub) Close() {
 	}
 }
 
+// Stats counts the watchers, and those catching up from the store.
+func (h *Hub) Stats() (total, slow int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.mu.single {
+		total += len(set)
+	}
+	total += len(h.mu.ranges) + len(h.mu.unsynced)
+	return total, len(h.mu.unsynced)
+}
+
 // Rev is the newest revision fanned out.
 func (h *Hub) Rev() int64 {
 	h.mu.Lock()

@@ -1,0 +1,122 @@
+package metrics
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+)
+
+// grpcMetrics are the grpc_server_* series etcd exports (the names of the
+// go-grpc-prometheus interceptors that operators' dashboards use).
+type grpcMetrics struct {
+	started  *prometheus.CounterVec
+	handled  *prometheus.CounterVec
+	received *prometheus.CounterVec
+	sent     *prometheus.CounterVec
+	latency  *prometheus.HistogramVec // nil unless --metrics extensive
+}
+
+func newGRPCMetrics(reg *prometheus.Registry, extensive bool) *grpcMetrics {
+	labels := []string{"grpc_type", "grpc_service", "grpc_method"}
+	g := &grpcMetrics{
+		started: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grpc_server_started_total",
+			Help: "Total number of RPCs started on the server."}, labels),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grpc_server_handled_total",
+			Help: "Total number of RPCs completed on the server, regardless of success or failure."}, append(labels, "grpc_code")),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grpc_server_msg_received_total",
+			Help: "Total number of RPC stream messages received on the server."}, labels),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grpc_server_msg_sent_total",
+			Help: "Total number of gRPC stream messages sent by the server."}, labels),
+	}
+	reg.MustRegister(g.started, g.handled, g.received, g.sent)
+	if extensive {
+		g.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "grpc_server_handling_seconds",
+			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+			Buckets: prometheus.DefBuckets}, labels)
+		reg.MustRegister(g.latency)
+	}
+	return g
+}
+
+func splitMethod(full string) (service, method string) {
+	full = strings.TrimPrefix(full, "/")
+	if i := strings.LastIndex(full, "/"); i >= 0 {
+		return full[:i], full[i+1:]
+	}
+	return "unknown", full
+}
+
+// UnaryInterceptor counts unary RPCs.
+func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if m == nil {
+			return handler(ctx, req)
+		}
+		svc, meth := splitMethod(info.FullMethod)
+		g := m.grpc
+		g.started.WithLabelValues("unary", svc, meth).Inc()
+		g.received.WithLabelValues("unary", svc, meth).Inc()
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		g.handled.WithLabelValues("unary", svc, meth, status.Code(err).String()).Inc()
+		if err == nil {
+			g.sent.WithLabelValues("unary", svc, meth).Inc()
+		}
+		if g.latency != nil {
+			g.latency.WithLabelValues("unary", svc, meth).Observe(time.Since(start).Seconds())
+		}
+		return resp, err
+	}
+}
+
+// StreamInterceptor counts streaming RPCs and their messages.
+func (m *Metrics) StreamInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if m == nil {
+			return handler(srv, ss)
+		}
+		typ := "bidi_stream"
+		switch {
+		case info.IsClientStream && !info.IsServerStream:
+			typ = "client_stream"
+		case !info.IsClientStream && info.IsServerStream:
+			typ = "server_stream"
+		}
+		svc, meth := splitMethod(info.FullMethod)
+		g := m.grpc
+		g.started.WithLabelValues(typ, svc, meth).Inc()
+		start := time.Now()
+		err := handler(srv, &countingStream{ServerStream: ss,
+			recv: g.received.WithLabelValues(typ, svc, meth), sent: g.sent.WithLabelValues(typ, svc, meth)})
+		g.handled.WithLabelValues(typ, svc, meth, status.Code(err).String()).Inc()
+		if g.latency != nil {
+			g.latency.WithLabelValues(typ, svc, meth).Observe(time.Since(start).Seconds())
+		}
+		return err
+	}
+}
+
+type countingStream struct {
+	grpc.ServerStream
+	recv, sent prometheus.Counter
+}
+
+func (s *countingStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	if err == nil {
+		s.sent.Inc()
+	}
+	return err
+}
+
+func (s *countingStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if err == nil {
+		s.recv.Inc()
+	}
+	return err
+}

@@ -1,0 +1,277 @@
+// Package metrics holds the member's Prometheus metrics, under the names
+// etcd exports, so that existing dashboards and alerts work unchanged. Each
+// member has its own registry (tests run several members in one process).
+// Every method is safe on a nil *Metrics, so components run without them.
+package metrics
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are one member's collectors.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	hasLeader        prometheus.Gauge
+	isLeader         prometheus.Gauge
+	leaderChanges    prometheus.Counter
+	proposalsFailed  prometheus.Counter
+	walFsync         prometheus.Histogram
+	backendCommit    prometheus.Histogram
+	applyDuration    prometheus.Histogram
+	peerRTT          *prometheus.HistogramVec
+	peerSent         *prometheus.CounterVec
+	peerReceived     *prometheus.CounterVec
+	snapshotSent     *prometheus.CounterVec
+	snapshotReceived *prometheus.CounterVec
+	mvccPut          prometheus.Counter
+	mvccDelete       prometheus.Counter
+	mvccRange        prometheus.Counter
+	mvccTxn          prometheus.Counter
+	leaseGranted     prometheus.Counter
+	leaseRevoked     prometheus.Counter
+	leaseRenewed     prometheus.Counter
+	grpc             *grpcMetrics
+}
+
+// Sources are values read when Prometheus scrapes.
+type Sources struct {
+	DBSize       func() float64
+	DBSizeInUse  func() float64
+	DBQuota      func() float64
+	Keys         func() float64
+	CurrentRev   func() float64
+	CompactRev   func() float64
+	Committed    func() float64
+	Applied      func() float64
+	Pending      func() float64
+	Watchers     func() float64
+	SlowWatchers func() float64
+	ServerID     string
+	Version      string
+	ClusterVer   func() string
+	Extensive    bool // --metrics extensive: gRPC latency histograms
+}
+
+// New creates a member's metrics.
+func New(src Sources) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	g := func(sub, name, help string) prometheus.Gauge {
+		c := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help})
+		m.reg.MustRegister(c)
+		return c
+	}
+	c := func(sub, name, help string) prometheus.Counter {
+		x := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help})
+		m.reg.MustRegister(x)
+		return x
+	}
+	h := func(sub, name, help string, buckets []float64) prometheus.Histogram {
+		x := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help, Buckets: buckets})
+		m.reg.MustRegister(x)
+		return x
+	}
+	diskBuckets := prometheus.ExponentialBuckets(0.001, 2, 14)
+	m.hasLeader = g("server", "has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.")
+	m.isLeader = g("server", "is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.")
+	m.leaderChanges = c("server", "leader_changes_seen_total", "The number of leader changes seen.")
+	m.proposalsFailed = c("server", "proposals_failed_total", "The total number of failed proposals seen.")
+	m.walFsync = h("disk", "wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.", diskBuckets)
+	m.backendCommit = h("disk", "backend_commit_duration_seconds", "The latency distributions of commit called by backend.", diskBuckets)
+	m.applyDuration = h("server", "apply_duration_seconds", "The latency distributions of v2 apply called by backend.", diskBuckets)
+	m.peerRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_round_trip_time_seconds",
+		Help: "Round-Trip-Time histogram between peers", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"To"})
+	m.peerSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_sent_bytes_total",
+		Help: "The total number of bytes sent to peers."}, []string{"To"})
+	m.peerReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_received_bytes_total",
+		Help: "The total number of bytes received from peers."}, []string{"From"})
+	m.snapshotSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_send_success",
+		Help: "Total number of successful snapshot sends"}, []string{"To"})
+	m.snapshotReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_receive_success",
+		Help: "Total number of successful snapshot receives"}, []string{"From"})
+	m.reg.MustRegister(m.peerRTT, m.peerSent, m.peerReceived, m.snapshotSent, m.snapshotReceived)
+	m.mvccPut = c("mvcc", "put_total", "Total number of puts seen by this member.")
+	m.mvccDelete = c("mvcc", "delete_total", "Total number of deletes seen by this member.")
+	m.mvccRange = c("mvcc", "range_total", "Total number of ranges seen by this member.")
+	m.mvccTxn = c("mvcc", "txn_total", "Total number of txns seen by this member.")
+	m.leaseGranted = c("debugging_server", "lease_granted_total", "The total number of granted leases.")
+	m.leaseRevoked = c("debugging_server", "lease_revoked_total", "The total number of revoked leases.")
+	m.leaseRenewed = c("debugging_server", "lease_renewed_total", "The number of renewed leases seen by the leader.")
+	m.registerSources(src)
+	m.grpc = newGRPCMetrics(m.reg, src.Extensive)
+	return m
+}
+
+func (m *Metrics) registerSources(src Sources) {
+	gf := func(sub, name, help string, f func() float64) {
+		if f == nil {
+			return
+		}
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help}, f))
+	}
+	gf("mvcc", "db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", src.DBSize)
+	gf("mvcc", "db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", src.DBSizeInUse)
+	gf("server", "quota_backend_bytes", "Current backend storage quota size in bytes.", src.DBQuota)
+	gf("debugging_mvcc", "keys_total", "Total number of keys.", src.Keys)
+	gf("mvcc", "current_revision", "The current revision of store.", src.CurrentRev)
+	gf("mvcc", "compact_revision", "The revision of the last compaction in store.", src.CompactRev)
+	gf("server", "proposals_committed_total", "The total number of consensus proposals committed.", src.Committed)
+	gf("server", "proposals_applied_total", "The total number of consensus proposals applied.", src.Applied)
+	gf("server", "proposals_pending", "The current number of pending proposals to commit.", src.Pending)
+	gf("debugging_mvcc", "watcher_total", "Total number of watchers.", src.Watchers)
+	gf("debugging_mvcc", "slow_watcher_total", "Total number of unsynced slow watchers.", src.SlowWatchers)
+	if src.Version != "" {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "version",
+			Help: "Which version is running. 1 for 'server_version' label with current version."}, []string{"server_version"})
+		v.WithLabelValues(src.Version).Set(1)
+		m.reg.MustRegister(v)
+	}
+	if src.ServerID != "" {
+		id := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "id",
+			Help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID."}, []string{"server_id"})
+		id.WithLabelValues(src.ServerID).Set(1)
+		m.reg.MustRegister(id)
+	}
+	if src.ClusterVer != nil {
+		m.reg.MustRegister(&clusterVersion{f: src.ClusterVer})
+	}
+}
+
+// clusterVersion reports etcd_cluster_version{cluster_version="3.6"} 1.
+type clusterVersion struct{ f func() string }
+
+var clusterVersionDesc = prometheus.NewDesc("etcd_cluster_version",
+	"Which version is running. 1 for 'cluster_version' label with current cluster version", []string{"cluster_version"}, nil)
+
+func (c *clusterVersion) Describe(ch chan<- *prometheus.Desc) { ch <- clusterVersionDesc }
+func (c *clusterVersion) Collect(ch chan<- prometheus.Metric) {
+	v := c.f()
+	if v == "" {
+		return
+	}
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) >= 2 {
+		v = parts[0] + "." + parts[1]
+	}
+	ch <- prometheus.MustNewConstMetric(clusterVersionDesc, prometheus.GaugeValue, 1, v)
+}
+
+// Handler serves the registry in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Leader records this member's view of leadership.
+func (m *Metrics) Leader(has, self, changed bool) {
+	if m == nil {
+		return
+	}
+	m.hasLeader.Set(b2f(has))
+	m.isLeader.Set(b2f(self))
+	if changed && has {
+		m.leaderChanges.Inc()
+	}
+}
+
+// ProposalFailed counts a proposal that did not make it.
+func (m *Metrics) ProposalFailed() {
+	if m != nil {
+		m.proposalsFailed.Inc()
+	}
+}
+
+// WALFsync records a synced raft log append.
+func (m *Metrics) WALFsync(d time.Duration) {
+	if m != nil {
+		m.walFsync.Observe(d.Seconds())
+	}
+}
+
+// BackendCommit records an applier batch commit.
+func (m *Metrics) BackendCommit(d time.Duration) {
+	if m != nil {
+		m.backendCommit.Observe(d.Seconds())
+	}
+}
+
+// PeerRTT records a round trip to peer to.
+func (m *Metrics) PeerRTT(to string, d time.Duration) {
+	if m != nil {
+		m.peerRTT.WithLabelValues(to).Observe(d.Seconds())
+	}
+}
+
+// PeerTraffic counts bytes sent to or received from a peer.
+func (m *Metrics) PeerTraffic(peer string, sent, received int) {
+	if m == nil {
+		return
+	}
+	if sent > 0 {
+		m.peerSent.WithLabelValues(peer).Add(float64(sent))
+	}
+	if received > 0 {
+		m.peerReceived.WithLabelValues(peer).Add(float64(received))
+	}
+}
+
+// Snapshot counts a state snapshot sent to or received from a peer.
+func (m *Metrics) Snapshot(peer string, sent bool) {
+	if m == nil {
+		return
+	}
+	if sent {
+		m.snapshotSent.WithLabelValues(peer).Inc()
+		return
+	}
+	m.snapshotReceived.WithLabelValues(peer).Inc()
+}
+
+// KV counts one applied KV operation by kind: "put", "delete", "range",
+// "txn".
+func (m *Metrics) KV(kind string) {
+	if m == nil {
+		return
+	}
+	switch kind {
+	case "put":
+		m.mvccPut.Inc()
+	case "delete":
+		m.mvccDelete.Inc()
+	case "range":
+		m.mvccRange.Inc()
+	case "txn":
+		m.mvccTxn.Inc()
+	}
+}
+
+// Lease counts lease events: "granted", "revoked", "renewed".
+func (m *Metrics) Lease(event string) {
+	if m == nil {
+		return
+	}
+	switch event {
+	case "granted":
+		m.leaseGranted.Inc()
+	case "revoked":
+		m.leaseRevoked.Inc()
+	case "renewed":
+		m.leaseRenewed.Inc()
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

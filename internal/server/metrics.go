@@ -1,0 +1,56 @@
+package server
+
+import (
+	"time"
+
+	"github.com/cairn-kv/cairn/internal/membership"
+	"github.com/cairn-kv/cairn/internal/metrics"
+	"github.com/cairn-kv/cairn/internal/version"
+)
+
+// newMetrics creates the member's metrics, reading sizes, revisions and raft
+// progress when Prometheus scrapes.
+func (s *Server) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Sources{
+		DBSize:      func() float64 { return float64(s.eng.SizeBytes()) },
+		DBSizeInUse: func() float64 { return float64(s.eng.LiveBytes()) },
+		DBQuota:     func() float64 { return float64(s.quotaBytes()) },
+		Keys:        func() float64 { return float64(s.kv.Keys()) },
+		CurrentRev:  func() float64 { return float64(s.kv.Rev()) },
+		CompactRev:  func() float64 { return float64(max(s.kv.CompactRev(), 0)) },
+		Committed:   func() float64 { return float64(s.raftCommit()) },
+		Applied:     func() float64 { return float64(s.raftApplied()) },
+		Pending:     func() float64 { return float64(s.wait.pending()) },
+		Watchers: func() float64 {
+			total, _ := s.hub.Stats()
+			return float64(total)
+		},
+		SlowWatchers: func() float64 {
+			_, slow := s.hub.Stats()
+			return float64(slow)
+		},
+		ServerID:   membership.IDString(s.memberID),
+		Version:    version.EtcdVersion,
+		ClusterVer: func() string { return s.cluster.Version() },
+		Extensive:  s.cfg.Metrics == "extensive",
+	})
+}
+
+func (s *Server) raftCommit() uint64 {
+	if s.node == nil {
+		return 0
+	}
+	return s.node.CommitIndex()
+}
+
+func (s *Server) raftApplied() uint64 {
+	if s.node == nil {
+		return 0
+	}
+	return s.node.Applied()
+}
+
+// observeRTT records a round trip to a peer.
+func (s *Server) observeRTT(peer uint64, d time.Duration) {
+	s.metrics.PeerRTT(membership.IDString(peer), d)
+}
