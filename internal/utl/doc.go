@@ -10,12 +10,24 @@
 //	defrag --data-dir DIR     nothing to do: Cairn's storage (an LSM tree)
 //	                          reclaims space by compaction as it runs, so
 //	                          defrag checks the directory and says so
-//	version                   the etcdutl version Cairn's behaves as
+//	version                   the etcdutl version this one behaves as
 //
-// Output, error texts and exit codes are etcdutl 3.6's byte for byte, with
-// two kinds of exceptions: where etcdutl crashes (hashkv on a snapshot whose
-// live keys have leases, status on a truncated file) this one answers or
-// fails cleanly, and etcdutl's log lines on stderr are Cairn's (JSON).
+// Output, error texts and exit codes are etcdutl 3.6's byte for byte (the
+// golden files under testdata are its real output), except:
+//
+//   - where etcdutl crashes, this one answers or fails with an error:
+//     hashkv on a snapshot whose live keys have leases (etcdutl panics with
+//     "no lessor to attach lease"), status or hashkv on a truncated or
+//     damaged file (SIGBUS, or a panic in bbolt);
+//   - a file shorter than the hash trailer is refused by restore as missing
+//     its hash, where etcdutl fails to seek ("seek: invalid argument");
+//   - a bbolt file without etcd's key and meta buckets is not a snapshot;
+//   - host names in --initial-cluster and --initial-advertise-peer-urls are
+//     compared as written, not resolved (as in internal/config);
+//   - there is no migrate command (a Cairn data dir has no etcd schema),
+//     defrag only checks <data-dir>/member exists, and log lines on stderr
+//     are JSON, like Cairn's other logs.
+//
 // Like etcdutl, commands report their own failures and exit, while usage
 // errors (a missing argument, an unknown flag) are printed by cobra with the
 // usage and then again by Main.
