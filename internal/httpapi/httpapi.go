@@ -41,6 +41,8 @@ type Options struct {
 	Pprof bool
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
+	// Gateway, when set, serves the JSON gateway under /v3/ and /v3beta/.
+	Gateway http.Handler
 }
 
 // Handler returns the HTTP handler for the client port.
@@ -48,6 +50,10 @@ func Handler(m Member, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	if opts.Metrics != nil {
 		mux.Handle("/metrics", opts.Metrics)
+	}
+	if opts.Gateway != nil {
+		mux.Handle("/v3/", opts.Gateway)
+		mux.Handle("/v3beta/", opts.Gateway)
 	}
 	if opts.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

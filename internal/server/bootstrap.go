@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,7 +64,14 @@ func (s *Server) loadOrBootstrap(ctx context.Context, db *pebble.DB) (identity, 
 	var id identity
 	if cfg.InitialClusterState == config.ClusterStateExisting {
 		var members []*membership.Member
-		id, members, err = joinIdentity(ctx, cfg, transport.FetchClusterInfo)
+		var clientTLS *tls.Config
+		if _, clientTLS, err = s.peerTLS(); err != nil {
+			return identity{}, false, err
+		}
+		fetch := func(ctx context.Context, urls []string) ([]byte, error) {
+			return transport.FetchClusterInfo(ctx, urls, clientTLS)
+		}
+		id, members, err = joinIdentity(ctx, cfg, fetch)
 		s.joinMembers = members
 	} else {
 		id, err = bootstrapIdentity(cfg)

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,6 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cairn-kv/cairn/internal/alarm"
 	"github.com/cairn-kv/cairn/internal/apply"
@@ -30,8 +30,8 @@ import (
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/tlsutil"
 	"github.com/cairn-kv/cairn/internal/transport"
-	"github.com/cairn-kv/cairn/internal/v3rpc"
 	"github.com/cairn-kv/cairn/internal/watch"
 )
 
@@ -73,7 +73,9 @@ type Server struct {
 	grpc        *grpc.Server
 	health      *health.Server
 	http        *http.Server
+	tlsHTTP     []*http.Server
 	metricsHTTP *http.Server
+	gatewayConn *grpc.ClientConn
 	listeners   []net.Listener
 	clientURL   []string
 
@@ -193,20 +195,27 @@ func (s *Server) openStorage(ctx context.Context) error {
 // startTransport listens on the peer URLs and starts the transport towards the
 // known members.
 func (s *Server) startTransport() error {
+	serverTLS, clientTLS, err := s.peerTLS()
+	if err != nil {
+		return err
+	}
+	var secure []bool
 	for _, u := range s.cfg.ListenPeerURLs {
-		if u.Scheme != "http" {
-			return fmt.Errorf("listen on %s: only http:// peer URLs are supported so far", u.String())
-		}
-		l, err := net.Listen("tcp", u.Host)
+		l, err := listen(u)
 		if err != nil {
-			return fmt.Errorf("listen on peer URL %s: %w", u.String(), err)
+			return fmt.Errorf("peer URL: %w", err)
 		}
 		s.peerListeners = append(s.peerListeners, l)
+		secure = append(secure, u.Scheme == "https" || u.Scheme == "unixs")
 	}
-	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT},
+	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT, TLS: clientTLS},
 		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
-	for _, l := range s.peerListeners {
-		s.transport.Serve(l)
+	for i, l := range s.peerListeners {
+		if secure[i] {
+			s.transport.Serve(l, serverTLS)
+		} else {
+			s.transport.Serve(l, nil)
+		}
 	}
 	for _, p := range s.bootPeers {
 		m := &membership.Member{}
@@ -219,6 +228,23 @@ func (s *Server) startTransport() error {
 	}
 	s.syncPeers()
 	return nil
+}
+
+// peerTLS builds the peer listener's and the peer dialer's TLS settings,
+// when peer TLS is configured at all.
+func (s *Server) peerTLS() (server, client *tls.Config, err error) {
+	info := s.cfg.PeerTLSInfo()
+	if info.CertFile == "" && info.KeyFile == "" && !info.AutoTLS {
+		return nil, nil, nil
+	}
+	if server, err = tlsutil.ServerConfig(info, s.lg.With("component", "peer-tls")); err != nil {
+		return nil, nil, err
+	}
+	server.NextProtos = []string{"h2"}
+	if client, err = tlsutil.ClientConfig(info); err != nil {
+		return nil, nil, err
+	}
+	return server, client, nil
 }
 
 // syncPeers makes the transport's peers the applied members.
@@ -292,33 +318,6 @@ func (s *Server) startRaft() error {
 	return nil
 }
 
-// serveClients listens on every client URL and serves gRPC and HTTP on each.
-func (s *Server) serveClients() error {
-	s.grpc, s.health = v3rpc.NewServer(s, v3rpc.Config{
-		MaxRequestBytes: int(s.cfg.MaxRequestBytes),
-		MaxTxnOps:       int(s.cfg.MaxTxnOps),
-	}, grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor()), grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()))
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.http = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
-	for _, u := range s.cfg.ListenClientURLs {
-		if u.Scheme != "http" {
-			return fmt.Errorf("listen on %s: only http:// client URLs are supported so far", u.String())
-		}
-		l, err := net.Listen("tcp", u.Host)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", u.String(), err)
-		}
-		s.listeners = append(s.listeners, l)
-		s.clientURL = append(s.clientURL, u.String())
-		mux := newPortMux(l)
-		s.wg.Add(3)
-		go func() { defer s.wg.Done(); mux.serve() }()
-		go func() { defer s.wg.Done(); _ = s.grpc.Serve(mux.grpc) }()
-		go func() { defer s.wg.Done(); _ = s.http.Serve(mux.http) }()
-	}
-	return nil
-}
-
 // serveMetrics serves /metrics and the health endpoints on
 // --listen-metrics-urls, as kubeadm's probes expect.
 func (s *Server) serveMetrics() error {
@@ -372,7 +371,10 @@ func (s *Server) close() error {
 	if s.grpc != nil {
 		stopGRPC(s.grpc, 2*time.Second)
 	}
-	for _, hs := range []*http.Server{s.http, s.metricsHTTP} {
+	if s.gatewayConn != nil {
+		s.gatewayConn.Close()
+	}
+	for _, hs := range append([]*http.Server{s.http, s.metricsHTTP}, s.tlsHTTP...) {
 		if hs == nil {
 			continue
 		}

@@ -123,7 +123,7 @@ func (p *peer) connection() (*grpc.ClientConn, error) {
 	}
 	var lastErr error
 	for _, u := range p.mu.urls {
-		conn, err := dial(u)
+		conn, err := dial(u, p.t.cfg.TLS)
 		if err == nil {
 			p.mu.conn = conn
 			return conn, nil

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
@@ -48,6 +50,8 @@ type Config struct {
 	ClusterID uint64
 	// QueueSize bounds each peer's outgoing message queue.
 	QueueSize int
+	// TLS is the client configuration for https peer URLs.
+	TLS *tls.Config
 	// OnRTT, when set, observes round trips to each peer, measured every
 	// ProbeInterval.
 	OnRTT         func(peer uint64, d time.Duration)
@@ -92,8 +96,13 @@ func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logge
 // SetClusterID fixes the cluster ID once a joining member learned it.
 func (t *Transport) SetClusterID(id uint64) { t.cfg.ClusterID = id }
 
-// Serve serves peers on l until Close.
-func (t *Transport) Serve(l net.Listener) {
+// Serve serves peers on l until Close; with tlsCfg the listener speaks TLS
+// (its certificate checks are the peer server settings). tlsCfg must offer
+// ALPN "h2", which gRPC clients require.
+func (t *Transport) Serve(l net.Listener, tlsCfg *tls.Config) {
+	if tlsCfg != nil {
+		l = tls.NewListener(l, tlsCfg)
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
@@ -180,17 +189,28 @@ func (t *Transport) outgoing(ctx context.Context) context.Context {
 		mdFrom, strconv.FormatUint(t.cfg.LocalID, 16))
 }
 
-// dial opens a client connection to a peer URL.
-func dial(rawURL string) (*grpc.ClientConn, error) {
+// dial opens a client connection to a peer URL; https URLs use tlsCfg
+// (the member's peer client certificate and trusted CA).
+func dial(rawURL string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme != "http" {
-		return nil, fmt.Errorf("transport: peer URL %s: only http:// is supported so far", rawURL)
+	creds := insecure.NewCredentials()
+	switch u.Scheme {
+	case "http":
+	case "https":
+		if tlsCfg == nil {
+			return nil, fmt.Errorf("transport: peer URL %s needs TLS, and no peer TLS is configured", rawURL)
+		}
+		c := tlsCfg.Clone()
+		c.NextProtos = []string{"h2"}
+		creds = credentials.NewTLS(c)
+	default:
+		return nil, fmt.Errorf("transport: peer URL %s: unsupported scheme %q", rawURL, u.Scheme)
 	}
 	return grpc.NewClient(u.Host,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)),
 		// A connection that went silent (a peer frozen, or a network that
 		// drops packets) is noticed within seconds and redialed; without
@@ -201,10 +221,10 @@ func dial(rawURL string) (*grpc.ClientConn, error) {
 // FetchClusterInfo asks the members at urls to describe their cluster; a
 // member joining an existing cluster calls it before it knows the cluster
 // ID (so its calls carry none).
-func FetchClusterInfo(ctx context.Context, urls []string) ([]byte, error) {
+func FetchClusterInfo(ctx context.Context, urls []string, tlsCfg *tls.Config) ([]byte, error) {
 	var lastErr error
 	for _, u := range urls {
-		conn, err := dial(u)
+		conn, err := dial(u, tlsCfg)
 		if err != nil {
 			lastErr = err
 			continue

@@ -47,7 +47,7 @@ var allowed = map[string][]string{
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
 		"internal/alarm", "internal/apply", "internal/compactor", "internal/config", "internal/metrics", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
-		"internal/raftnode", "internal/storage", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
+		"internal/raftnode", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
 }
