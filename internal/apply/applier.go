@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-kv/cairn/internal/alarm"
+	"github.com/cairn-kv/cairn/internal/auth"
 	"github.com/cairn-kv/cairn/internal/lease"
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/mvcc"
@@ -61,6 +62,7 @@ type Applier struct {
 	kv      *mvcc.Store
 	lessor  *lease.Lessor
 	alarms  *alarm.Store
+	auth    *auth.Store
 	cluster *membership.Cluster
 	raft    ConfChanger
 	confRec ConfStateRecorder
@@ -82,6 +84,7 @@ type Config struct {
 	KV        *mvcc.Store
 	Lessor    *lease.Lessor
 	Alarms    *alarm.Store
+	Auth      *auth.Store
 	Cluster   *membership.Cluster
 	Raft      ConfChanger
 	ConfState ConfStateRecorder
@@ -97,7 +100,7 @@ type Config struct {
 // engine.
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
-		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, cluster: cfg.Cluster,
+		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
 	}
 	idx, term, err := LoadApplied(a.db)
@@ -243,6 +246,12 @@ func requestID(r *pb.InternalRaftRequest) uint64 {
 func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRaftRequest) Result {
 	if err := a.refusedByAlarm(r); err != nil {
 		return Result{Err: err}
+	}
+	if err := a.permitted(r); err != nil {
+		return Result{Err: err}
+	}
+	if res, ok := a.applyAuth(b, wb, r); ok {
+		return res
 	}
 	switch {
 	case r.Alarm != nil:

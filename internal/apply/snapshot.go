@@ -79,6 +79,9 @@ func (a *Applier) reload() error {
 	if err := a.alarms.Reload(); err != nil {
 		return err
 	}
+	if err := a.auth.Reload(); err != nil {
+		return err
+	}
 	a.membershipChanged = true
 	return nil
 }

@@ -86,6 +86,11 @@ type Config struct {
 	// remaining TTL of every lease; 0 means 5 minutes. Not a flag.
 	LeaseCheckpointInterval time.Duration `yaml:"-"`
 
+	// AuthToken, AuthTokenTTL (seconds) and BcryptCost configure auth.
+	AuthToken    string `yaml:"auth-token"`
+	AuthTokenTTL uint   `yaml:"auth-token-ttl"`
+	BcryptCost   uint   `yaml:"bcrypt-cost"`
+
 	// ListenMetricsURLs also serve /metrics and the health endpoints.
 	ListenMetricsURLs []url.URL `yaml:"listen-metrics-urls"`
 	// Metrics is "basic" or "extensive".

@@ -37,6 +37,7 @@ const (
 	groupClustering = "Clustering"
 	groupSecurity   = "Security"
 	groupLogging    = "Logging"
+	groupAuth       = "Auth"
 	groupCommand    = "Command"
 )
 
@@ -185,6 +186,15 @@ var flagTable = []flagSpec{
 		usage: "Highest TLS version accepted: TLS1.2 or TLS1.3; empty means Go's default.",
 		bind:  func(c *Config) value { return &stringValue{&c.TLSMaxVersion} }},
 
+	{name: "auth-token", def: "simple", group: groupAuth,
+		usage: "Auth token type and its options: 'simple', or 'jwt,pub-key=<path>,priv-key=<path>,sign-method=<alg>,ttl=<duration>'.",
+		bind:  func(c *Config) value { return &stringValue{&c.AuthToken} }},
+	{name: "auth-token-ttl", def: "300", group: groupAuth,
+		usage: "Time to live of simple auth tokens, in seconds.",
+		bind:  func(c *Config) value { return &uintValue{&c.AuthTokenTTL} }},
+	{name: "bcrypt-cost", def: "10", group: groupAuth,
+		usage: "bcrypt cost for hashing auth passwords (4 to 31).",
+		bind:  func(c *Config) value { return &uintValue{&c.BcryptCost} }},
 	{name: "listen-metrics-urls", def: "", group: groupLogging,
 		usage: "Comma-separated URLs to also serve /metrics and the health endpoints on (plain HTTP or HTTPS).",
 		bind:  func(c *Config) value { return &urlsValue{&c.ListenMetricsURLs} }},

@@ -28,6 +28,9 @@ const (
 
 // MemberList implements v3rpc.ClusterBackend.
 func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]*pb.Member, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, err
+	}
 	if linearizable {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -59,6 +62,9 @@ func checkPeerURLs(urls []string) error {
 
 // MemberAdd implements v3rpc.ClusterBackend.
 func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (*pb.Member, error) {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkPeerURLs(peerURLs); err != nil {
 		return nil, err
 	}
@@ -85,6 +91,9 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 
 // MemberRemove implements v3rpc.ClusterBackend.
 func (s *Server) MemberRemove(ctx context.Context, id uint64) error {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
 	if err := s.cluster.ValidateRemove(id); err != nil {
 		return err
 	}
@@ -96,6 +105,9 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) error {
 
 // MemberUpdate implements v3rpc.ClusterBackend.
 func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) error {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
 	if err := checkPeerURLs(peerURLs); err != nil {
 		return err
 	}
@@ -110,6 +122,9 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 // MemberPromote implements v3rpc.ClusterBackend. Only the leader knows how
 // far the learner got: followers forward the request to it.
 func (s *Server) MemberPromote(ctx context.Context, id uint64) error {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
 	if !s.node.IsLeader() {
 		leader, err := s.waitLeader(ctx)
 		if err != nil {
@@ -119,6 +134,11 @@ func (s *Server) MemberPromote(ctx context.Context, id uint64) error {
 			return fromPeerError(s.transport.MemberPromote(ctx, leader, id))
 		}
 	}
+	return s.promoteLearner(ctx, id)
+}
+
+// promoteLearner promotes learner id on the leader once it caught up.
+func (s *Server) promoteLearner(ctx context.Context, id uint64) error {
 	if err := s.cluster.ValidatePromote(id); err != nil {
 		return err
 	}
@@ -242,6 +262,9 @@ func (s *Server) proposeConfChange(ctx context.Context, typ raftpb.ConfChangeTyp
 
 // MoveLeader implements v3rpc.MaintenanceBackend.
 func (s *Server) MoveLeader(ctx context.Context, target uint64) error {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
 	if !s.node.IsLeader() {
 		return v3rpc.ErrNotLeader
 	}

@@ -14,7 +14,7 @@ type autoCompactor struct{ s *Server }
 func (a autoCompactor) IsLeader() bool { return a.s.node.IsLeader() }
 func (a autoCompactor) Rev() int64     { return a.s.kv.Rev() }
 func (a autoCompactor) Compact(ctx context.Context, rev int64) error {
-	_, err := a.s.Compact(ctx, &pb.CompactionRequest{Revision: rev})
+	_, err := a.s.propose(ctx, &pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: rev}})
 	return err
 }
 

@@ -10,6 +10,19 @@ import (
 // a serializable read.
 func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	s.metrics.KV("range")
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkRange(info, r.Key, r.RangeEnd); err != nil {
+		return nil, err
+	}
+	return s.localRange(ctx, r)
+}
+
+// localRange serves a range without checking permissions (the member's own
+// probes).
+func (s *Server) localRange(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	if !r.Serializable {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -21,10 +34,17 @@ func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRespon
 // Put implements v3rpc.KVBackend.
 func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
 	s.metrics.KV("put")
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkPut(info, r); err != nil {
+		return nil, err
+	}
 	if err := s.checkQuota(ctx, putCost(r)); err != nil {
 		return nil, err
 	}
-	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Put: r})
+	resp, err := s.propose(ctx, withAuthHeader(&pb.InternalRaftRequest{Put: r}, info))
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +54,14 @@ func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, er
 // DeleteRange implements v3rpc.KVBackend.
 func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
 	s.metrics.KV("delete")
-	resp, err := s.propose(ctx, &pb.InternalRaftRequest{DeleteRange: r})
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkDelete(info, r); err != nil {
+		return nil, err
+	}
+	resp, err := s.propose(ctx, withAuthHeader(&pb.InternalRaftRequest{DeleteRange: r}, info))
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +72,13 @@ func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb
 // read runs locally, linearizable unless every read in it is serializable.
 func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
 	s.metrics.KV("txn")
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkTxn(info, r); err != nil {
+		return nil, err
+	}
 	if txnReadOnly(r) {
 		if !txnSerializable(r) {
 			if err := s.linearizableWait(ctx); err != nil {
@@ -56,7 +90,7 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 	if err := s.checkQuota(ctx, txnCost(r)); err != nil {
 		return nil, err
 	}
-	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Txn: r})
+	resp, err := s.propose(ctx, withAuthHeader(&pb.InternalRaftRequest{Txn: r}, info))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +100,11 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 // Compact implements v3rpc.KVBackend; with physical set it also waits until
 // the old versions are gone.
 func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error) {
-	resp, err := s.propose(ctx, &pb.InternalRaftRequest{Compaction: r})
+	info, err := s.requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.propose(ctx, withAuthHeader(&pb.InternalRaftRequest{Compaction: r}, info))
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ func minLeaseTTL(electionTimeout time.Duration) int64 {
 // LeaseGrant implements v3rpc.LeaseBackend. A lease without an ID gets one
 // here, before it is proposed, so every member applies the same ID.
 func (s *Server) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.LeaseGrantResponse, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.checkQuota(ctx, leaseGrantCost); err != nil {
 		return nil, err
 	}
@@ -48,6 +51,18 @@ func (s *Server) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.L
 
 // LeaseRevoke implements v3rpc.LeaseBackend.
 func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb.LeaseRevokeResponse, error) {
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLeaseKeys(info, r.ID, true); err != nil {
+		return nil, err
+	}
+	return s.revokeLease(ctx, r)
+}
+
+// revokeLease revokes through raft without permission checks (expiry).
+func (s *Server) revokeLease(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb.LeaseRevokeResponse, error) {
 	resp, err := s.propose(ctx, &pb.InternalRaftRequest{LeaseRevoke: r})
 	if err != nil {
 		return nil, err
@@ -59,6 +74,9 @@ func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb
 // LeaseRenew implements v3rpc.LeaseBackend. Only the leader's clock counts:
 // a follower forwards the keepalive to it.
 func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return 0, err
+	}
 	if s.node.IsLeader() {
 		s.metrics.Lease("renewed")
 		return s.lessor.Renew(id)
@@ -74,6 +92,13 @@ func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
 // LeaseTimeToLive implements v3rpc.LeaseBackend: answered from the leader's
 // clock, forwarded there from followers. An unknown lease has TTL -1.
 func (s *Server) LeaseTimeToLive(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	info, err := s.authInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLeaseKeys(info, r.ID, false); err != nil {
+		return nil, err
+	}
 	if !s.node.IsLeader() {
 		leader, err := s.waitLeader(ctx)
 		if err != nil {
@@ -111,6 +136,9 @@ func (s *Server) localTimeToLive(r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToL
 
 // LeaseLeases implements v3rpc.LeaseBackend.
 func (s *Server) LeaseLeases(ctx context.Context) (*pb.LeaseLeasesResponse, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.linearizableWait(ctx); err != nil {
 		return nil, err
 	}
@@ -173,7 +201,7 @@ func (s *Server) revokeExpired() {
 			defer s.wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), s.reqTimeout)
 			defer cancel()
-			if _, err := s.LeaseRevoke(ctx, &pb.LeaseRevokeRequest{ID: id}); err != nil {
+			if _, err := s.revokeLease(ctx, &pb.LeaseRevokeRequest{ID: id}); err != nil {
 				s.lg.Debug("cannot revoke expired lease; will retry", "lease", id, "error", err)
 			}
 		}()

@@ -134,5 +134,5 @@ func (h peerHandler) MemberPromote(ctx context.Context, id uint64) error {
 	if !h.s.node.IsLeader() {
 		return v3rpc.ErrNotLeader
 	}
-	return h.s.MemberPromote(ctx, id)
+	return h.s.promoteLearner(ctx, id)
 }

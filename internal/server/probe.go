@@ -19,6 +19,6 @@ func (m httpMember) IsLearner() bool {
 
 // Read ranges over the key "health", as etcd's probes do.
 func (m httpMember) Read(ctx context.Context, serializable bool) error {
-	_, err := m.s.Range(ctx, &pb.RangeRequest{Key: []byte("health"), Serializable: serializable})
+	_, err := m.s.localRange(ctx, &pb.RangeRequest{Key: []byte("health"), Serializable: serializable})
 	return err
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/alarm"
 	"github.com/cairn-kv/cairn/internal/apply"
+	"github.com/cairn-kv/cairn/internal/auth"
 	"github.com/cairn-kv/cairn/internal/compactor"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
@@ -44,6 +45,8 @@ type Server struct {
 	kv        *mvcc.Store
 	lessor    *lease.Lessor
 	alarms    *alarm.Store
+	auth      *auth.Store
+	tokenKind auth.TokenKind // the kind of token --auth-token selects
 	hub       *watch.Hub
 	compactor *compactor.Compactor
 	metrics   *metrics.Metrics
@@ -165,6 +168,9 @@ func (s *Server) openStorage(ctx context.Context) error {
 	if s.alarms, err = alarm.New(eng.DB()); err != nil {
 		return err
 	}
+	if err := s.openAuth(); err != nil {
+		return err
+	}
 	s.hub = watch.New(s.kv, watch.Config{ProgressInterval: s.cfg.ProgressNotifyInterval()}, s.lg.With("component", "watch"))
 	s.kv.SetObserver(s.hub)
 	s.metrics = s.newMetrics()
@@ -172,7 +178,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 		return err
 	}
 	if s.applier, err = apply.New(apply.Config{
-		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
 		OnMembership: s.syncPeers,
 		OnCommit:     s.metrics.BackendCommit,
 	}, s.lg.With("component", "apply")); err != nil {
@@ -190,6 +196,18 @@ func (s *Server) openStorage(ctx context.Context) error {
 	s.lg.Info("opened data dir", "data-dir", s.cfg.DataDir, "new-cluster", fresh,
 		"cluster-id", membership.IDString(s.clusterID), "applied-index", s.applier.AppliedIndex(), "rev", s.kv.Rev())
 	return nil
+}
+
+// openAuth opens the auth store with --auth-token, --auth-token-ttl and
+// --bcrypt-cost.
+func (s *Server) openAuth() error {
+	tc, err := auth.ParseTokenConfig(s.cfg.AuthToken, time.Duration(s.cfg.AuthTokenTTL)*time.Second)
+	if err != nil {
+		return fmt.Errorf("--auth-token: %w", err)
+	}
+	s.tokenKind = tc.Kind
+	s.auth, err = auth.New(s.eng.DB(), auth.Config{BcryptCost: int(s.cfg.BcryptCost), Token: tc}, s.lg.With("component", "auth"))
+	return err
 }
 
 // startTransport listens on the peer URLs and starts the transport towards the

@@ -26,6 +26,9 @@ func (s *Server) FillHeader(h *pb.ResponseHeader) {
 
 // Status implements v3rpc.MaintenanceBackend.
 func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, err
+	}
 	quota := s.cfg.QuotaBackendBytes
 	if quota <= 0 {
 		quota = defaultQuotaBytes
@@ -61,6 +64,13 @@ func (s *Server) Alarms() []*pb.AlarmMember { return s.alarms.List(pb.AlarmType_
 // Alarm implements v3rpc.MaintenanceBackend. Listing reads the applied
 // alarms after a linearizable wait; raising and clearing go through raft.
 func (s *Server) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
+	check := s.requireAdmin
+	if r.Action == pb.AlarmRequest_GET {
+		check = s.authenticated
+	}
+	if _, err := check(ctx); err != nil {
+		return nil, err
+	}
 	if r.Action == pb.AlarmRequest_GET {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -76,6 +86,9 @@ func (s *Server) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmRespon
 
 // HashKV implements v3rpc.MaintenanceBackend.
 func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	hash, compact, hashRev, err := s.kv.HashKV(rev)
 	if err != nil {
 		return nil, err
@@ -85,6 +98,9 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, err
 
 // Hash implements v3rpc.MaintenanceBackend.
 func (s *Server) Hash(ctx context.Context) (*pb.HashResponse, error) {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	hash, rev, err := s.kv.Hash()
 	if err != nil {
 		return nil, err
@@ -101,6 +117,9 @@ func (s *Server) IsLearner() bool {
 // Defragment implements v3rpc.MaintenanceBackend: a full compaction of the
 // engine, which serves reads and writes all along.
 func (s *Server) Defragment(ctx context.Context) error {
+	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := s.eng.Compact(ctx); err != nil {
 		return err

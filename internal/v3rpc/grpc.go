@@ -16,6 +16,7 @@ type Backend interface {
 	ClusterBackend
 	WatchBackend
 	LeaseBackend
+	AuthBackend
 	Header
 	Learner
 }
@@ -49,6 +50,7 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 	pb.RegisterClusterServer(gs, NewClusterServer(be, be))
 	pb.RegisterWatchServer(gs, NewWatchServer(be, be, cfg.MaxRequestBytes))
 	pb.RegisterLeaseServer(gs, NewLeaseServer(be, be))
+	pb.RegisterAuthServer(gs, NewAuthServer(be, be))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	return gs, hs

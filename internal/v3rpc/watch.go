@@ -9,12 +9,14 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
 // WatchStream is one client stream's set of watchers (watch.Stream).
 type WatchStream interface {
 	Watch(req *pb.WatchCreateRequest)
+	Refuse(reason string)
 	Cancel(id int64)
 	RequestProgress()
 	Fragment(id int64) bool
@@ -27,6 +29,8 @@ type WatchBackend interface {
 	NewWatchStream() WatchStream
 	// HasLeader reports whether raft knows a leader.
 	HasLeader() bool
+	// AuthorizeWatch checks the stream's credentials may read the range.
+	AuthorizeWatch(ctx context.Context, r *pb.WatchCreateRequest) error
 }
 
 // WatchServer is the etcdserverpb.Watch service.
@@ -66,7 +70,7 @@ func (s *WatchServer) Watch(stream pb.Watch_WatchServer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	recvErr := make(chan error, 1)
-	go func() { recvErr <- s.recvLoop(stream, ws) }()
+	go func() { recvErr <- s.recvLoop(ctx, stream, ws) }()
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- s.sendLoop(ctx, stream, ws) }()
 	select {
@@ -88,7 +92,7 @@ func (s *WatchServer) Watch(stream pb.Watch_WatchServer) error {
 
 // recvLoop applies the client's requests. A client that closes its send
 // side keeps receiving; only a broken stream ends the loop with an error.
-func (s *WatchServer) recvLoop(stream pb.Watch_WatchServer, ws WatchStream) error {
+func (s *WatchServer) recvLoop(ctx context.Context, stream pb.Watch_WatchServer, ws WatchStream) error {
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -100,9 +104,14 @@ func (s *WatchServer) recvLoop(stream pb.Watch_WatchServer, ws WatchStream) erro
 		}
 		switch r := req.RequestUnion.(type) {
 		case *pb.WatchRequest_CreateRequest:
-			if r.CreateRequest != nil {
-				ws.Watch(r.CreateRequest)
+			if r.CreateRequest == nil {
+				continue
 			}
+			if err := s.be.AuthorizeWatch(ctx, r.CreateRequest); err != nil {
+				ws.Refuse(errorDesc(togRPCError(err)))
+				continue
+			}
+			ws.Watch(r.CreateRequest)
 		case *pb.WatchRequest_CancelRequest:
 			if r.CancelRequest != nil {
 				ws.Cancel(r.CancelRequest.WatchId)
@@ -167,4 +176,12 @@ func (s *WatchServer) fragments(resp *pb.WatchResponse, fragment bool) []*pb.Wat
 	flush()
 	out[len(out)-1].Fragment = false
 	return out
+}
+
+// errorDesc is a gRPC error's message.
+func errorDesc(err error) string {
+	if st, ok := status.FromError(err); ok {
+		return st.Message()
+	}
+	return err.Error()
 }

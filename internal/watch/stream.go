@@ -125,6 +125,18 @@ func newWatcher(s *Stream, id int64, req *pb.WatchCreateRequest) *watcher {
 	return w
 }
 
+// Refuse answers a create request that may not be served (permission
+// denied, bad credentials) with a created-and-canceled response.
+func (s *Stream) Refuse(reason string) {
+	rev := s.h.Rev()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.controlLocked(&pb.WatchResponse{
+		Header: &pb.ResponseHeader{Revision: rev}, WatchId: -1,
+		Created: true, Canceled: true, CancelReason: reason,
+	})
+}
+
 // Cancel removes watcher id and queues its canceled response; an unknown id
 // is ignored, as etcd does.
 func (s *Stream) Cancel(id int64) {
