@@ -213,6 +213,11 @@ func TestPrinterRefusals(t *testing.T) {
 		{"table", func(p printer) error { return p.txn(&clientv3.TxnResponse{}) }, "table not supported as output format"},
 		{"protobuf", func(p printer) error { return p.endpointHealth(nil) }, "protobuf not supported as output format"},
 		{"protobuf", func(p printer) error { return p.endpointStatus(nil) }, "protobuf not supported as output format"},
+		{"protobuf", func(p printer) error { return p.endpointHashKV(nil) }, "protobuf not supported as output format"},
+		{"fields", func(p printer) error { return p.memberAdd(&clientv3.MemberAddResponse{}) }, "fields not supported as output format"},
+		{"table", func(p printer) error { return p.watch(clientv3.WatchResponse{}) }, "table not supported as output format"},
+		{"table", func(p printer) error { return p.leaseGrant(&clientv3.LeaseGrantResponse{}) }, "table not supported as output format"},
+		{"fields", func(p printer) error { return p.moveLeader(1, 2, &clientv3.MoveLeaderResponse{}) }, "fields not supported as output format"},
 	} {
 		p, _ := newPrinter(&bytes.Buffer{}, &bytes.Buffer{}, tt.format, false)
 		err := tt.call(p)
@@ -273,6 +278,90 @@ func TestWrapWords(t *testing.T) {
 		}
 		if strings.Join(lines, " ") != strings.ReplaceAll(tt.in, "\n", " ") {
 			t.Errorf("wrapCell(%q) lost text: %q", tt.in, lines)
+		}
+	}
+}
+
+// The expected outputs are etcdctl 3.6's for the same response from etcd.
+func TestPrintHashKV(t *testing.T) {
+	results := []hashKVResult{{Endpoint: "127.0.0.1:2379", Resp: &clientv3.HashKVResponse{
+		Header:          &pb.ResponseHeader{ClusterId: 14841639068965178418, MemberId: 10276657743932975437, Revision: 1, RaftTerm: 2},
+		Hash:            1084519789,
+		CompactRevision: -1,
+		HashRevision:    1,
+	}}}
+	tests := []struct {
+		format string
+		hex    bool
+		want   string
+	}{
+		{"simple", false, "127.0.0.1:2379, 1084519789, 1\n"},
+		{"json", false, `[{"Endpoint":"127.0.0.1:2379","HashKV":{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":1,"raft_term":2},"hash":1084519789,"compact_revision":-1,"hash_revision":1}}]` + "\n"},
+		{"fields", true, `"ClusterID" : cdf818194e3a8c32
+"MemberID" : 8e9e05c52164694d
+"Revision" : 1
+"RaftTerm" : 2
+"Endpoint" : "127.0.0.1:2379"
+"Hash" : 1084519789
+"HashRevision" : 1
+
+`},
+		{"table", false, `+----------------+------------+---------------+
+|    ENDPOINT    |    HASH    | HASH REVISION |
++----------------+------------+---------------+
+| 127.0.0.1:2379 | 1084519789 |             1 |
++----------------+------------+---------------+
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			var out bytes.Buffer
+			p, _ := newPrinter(&out, &out, tt.format, tt.hex)
+			if err := p.endpointHashKV(results); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", out.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestProtoTextHeader(t *testing.T) {
+	for _, tt := range []struct {
+		h    *pb.ResponseHeader
+		want string
+	}{
+		{nil, "<nil>"},
+		{&pb.ResponseHeader{}, ""},
+		{&pb.ResponseHeader{ClusterId: 1, MemberId: 2, Revision: 3, RaftTerm: 4}, "cluster_id:1 member_id:2 revision:3 raft_term:4 "},
+		{&pb.ResponseHeader{ClusterId: 1, RaftTerm: 4}, "cluster_id:1 raft_term:4 "},
+	} {
+		if got := protoTextHeader(tt.h); got != tt.want {
+			t.Errorf("protoTextHeader(%v) = %q, want %q", tt.h, got, tt.want)
+		}
+	}
+}
+
+// A watch response the client library makes up for a broken stream has no
+// header and lists its events as null; one from the server lists none as [].
+func TestPrintWatchEventsJSON(t *testing.T) {
+	for _, tt := range []struct {
+		resp clientv3.WatchResponse
+		want string
+	}{
+		{clientv3.WatchResponse{Header: &pb.ResponseHeader{}, Canceled: true},
+			`{"Header":{},"Events":null,"CompactRevision":0,"Canceled":true,"Created":false}` + "\n"},
+		{clientv3.WatchResponse{Header: &pb.ResponseHeader{ClusterId: 1, MemberId: 2, Revision: 3, RaftTerm: 4}},
+			`{"Header":{"cluster_id":1,"member_id":2,"revision":3,"raft_term":4},"Events":[],"CompactRevision":0,"Canceled":false,"Created":false}` + "\n"},
+	} {
+		var out bytes.Buffer
+		p, _ := newPrinter(&out, &out, "json", false)
+		if err := p.watch(tt.resp); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("got  %s\nwant %s", out.String(), tt.want)
 		}
 	}
 }
