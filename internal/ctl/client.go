@@ -27,7 +27,7 @@ import (
 // gRPC is used, which holds here: no client exists yet.
 func (c *cli) prepare() error {
 	c.prepareOnce.Do(func() {
-		c.prepareErr = applyEnv(c.root.PersistentFlags(), c.opts.Environ, newLogger(c.opts.Stderr, zapcore.InfoLevel))
+		c.prepareErr = applyEnv(c.root.PersistentFlags(), c.opts.Environ, newLogger(c.opts.Stderr, zapcore.InfoLevel), c.ownEnv...)
 		if c.prepareErr == nil && c.g.debug {
 			writeDebugEnv(c.opts.Stderr, c.root.PersistentFlags())
 			grpclog.SetLoggerV2(grpclog.NewLoggerV2(c.opts.Stderr, c.opts.Stderr, c.opts.Stderr))

@@ -3,6 +3,7 @@ package ctl
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -40,10 +41,11 @@ func lookupEnv(environ []string, key string) (string, bool) {
 //   - a value that does not parse is no error: the flag keeps what its
 //     parser left, which is zero for durations and numbers;
 //   - any other ETCDCTL_* variable gets a warning ("unrecognized environment
-//     variable"); ETCDCTL_API=3 is ours to read and gets none.
+//     variable"), except ETCDCTL_API=3 and the ones the running command
+//     reads itself (known), such as watch's ETCDCTL_WATCH_KEY.
 //
 // Messages are log lines on stderr, as etcdctl writes them.
-func applyEnv(globals *pflag.FlagSet, environ []string, lg *zap.Logger) error {
+func applyEnv(globals *pflag.FlagSet, environ []string, lg *zap.Logger, known ...string) error {
 	used := map[string]bool{}
 	var conflict string
 	globals.VisitAll(func(f *pflag.Flag) {
@@ -69,7 +71,7 @@ func applyEnv(globals *pflag.FlagSet, environ []string, lg *zap.Logger) error {
 	}
 	for _, kv := range environ {
 		key, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(key, envPrefix) || used[key] {
+		if !strings.HasPrefix(key, envPrefix) || used[key] || slices.Contains(known, key) {
 			continue
 		}
 		if key == "ETCDCTL_API" && (val == "" || val == "3") {

@@ -194,3 +194,28 @@ func TestAPIVersion(t *testing.T) {
 		}
 	}
 }
+
+// A command's own ETCDCTL_* variables (watch's key and range end) are not
+// reported as unrecognized; the other commands do report them.
+func TestApplyEnvCommandOwn(t *testing.T) {
+	environ := []string{"ETCDCTL_WATCH_KEY=foo", "ETCDCTL_BOGUS=1"}
+	for _, tt := range []struct {
+		known []string
+		want  []string
+	}{
+		{nil, []string{"ETCDCTL_WATCH_KEY=foo", "ETCDCTL_BOGUS=1"}},
+		{[]string{envWatchKey, envWatchRangeEnd}, []string{"ETCDCTL_BOGUS=1"}},
+	} {
+		c, stderr := newTestCLI(t, environ)
+		if err := applyEnv(c.root.PersistentFlags(), environ, newLogger(stderr, zapcore.InfoLevel), tt.known...); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range logLines(t, stderr) {
+			got = append(got, m["environment-variable"].(string))
+		}
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("known %q: warned about %q, want %q", tt.known, got, tt.want)
+		}
+	}
+}

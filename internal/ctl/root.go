@@ -82,6 +82,9 @@ type cli struct {
 	// args is the command line without the program name; watch reads it
 	// as it was typed, "--" and all.
 	args []string
+	// ownEnv are ETCDCTL_* variables the running command reads itself;
+	// they are not reported as unrecognized.
+	ownEnv []string
 
 	// prepareOnce merges the environment into g (see prepare).
 	prepareOnce sync.Once

@@ -78,6 +78,7 @@ type watchSpec struct {
 }
 
 func (c *cli) runWatch(cmd *cobra.Command, args []string, o *watchOptions) error {
+	c.ownEnv = []string{envWatchKey, envWatchRangeEnd}
 	envKey, _ := lookupEnv(c.opts.Environ, envWatchKey)
 	envRange, _ := lookupEnv(c.opts.Environ, envWatchRangeEnd)
 	if envKey == "" && envRange != "" {

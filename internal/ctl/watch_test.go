@@ -3,7 +3,12 @@ package ctl
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
 func TestBeforeCommand(t *testing.T) {
@@ -75,5 +80,33 @@ func TestInteractiveHelpIsNotHelp(t *testing.T) {
 	_, err := interactiveWatchArgs([]string{"--help"}, "", "")
 	if err == nil || errors.Unwrap(err) != nil {
 		t.Errorf("got %#v, want a plain error", err)
+	}
+}
+
+// With --progress-notify the server's periodic notifications are printed
+// as "progress notify: <revision>" (here from a member that sends them
+// every 100ms).
+func TestWatchProgressNotify(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.WatchProgressNotifyInterval = 100 * time.Millisecond })
+	var stdout, stderr syncBuffer
+	intr := make(chan struct{})
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(Options{Stdout: &stdout, Stderr: &stderr, Environ: []string{}, Interrupt: intr},
+			[]string{"--endpoints=" + m.Endpoint, "watch", "foo", "--progress-notify"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(stdout.String(), "progress notify: 1\n") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no notifications: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(intr)
+	if code := <-done; code != exitKilledByInterrupt {
+		t.Errorf("exit %d", code)
+	}
+	if out := strings.ReplaceAll(stdout.String(), "progress notify: 1\n", ""); out != "" {
+		t.Errorf("more than notifications: %q", out)
 	}
 }
