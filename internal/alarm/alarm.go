@@ -46,11 +46,36 @@ func New(db *pebble.DB) (*Store, error) {
 
 // Reload rereads the alarms (after a state snapshot was installed).
 func (s *Store) Reload() error {
-	active := map[entry]bool{}
-	upper := append(append([]byte(nil), prefix...), 0xff)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	active, err := load(s.db)
 	if err != nil {
 		return err
+	}
+	s.mu.Lock()
+	s.mu.active = active
+	s.mu.Unlock()
+	return nil
+}
+
+// Export lists the alarms r holds, sorted, as snapshots carry them.
+func Export(r pebble.Reader) ([]*pb.AlarmMember, error) {
+	active, err := load(r)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.AlarmMember, 0, len(active))
+	for e := range active {
+		out = append(out, &pb.AlarmMember{MemberID: e.member, Alarm: e.typ})
+	}
+	sortAlarms(out)
+	return out, nil
+}
+
+func load(r pebble.Reader) (map[entry]bool, error) {
+	active := map[entry]bool{}
+	upper := append(append([]byte(nil), prefix...), 0xff)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return nil, err
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
@@ -60,13 +85,7 @@ func (s *Store) Reload() error {
 		}
 		active[entry{binary.BigEndian.Uint64(k), pb.AlarmType(binary.BigEndian.Uint32(k[8:]))}] = true
 	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.mu.active = active
-	s.mu.Unlock()
-	return nil
+	return active, it.Error()
 }
 
 // Activate raises alarm typ for member in batch b; it returns the alarm,

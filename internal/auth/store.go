@@ -191,7 +191,7 @@ func (s *Store) Reload() error {
 	return nil
 }
 
-func load(db *pebble.DB) (enabled bool, revision uint64, users map[string]*authpb.User, roles map[string]*authpb.Role, err error) {
+func load(db pebble.Reader) (enabled bool, revision uint64, users map[string]*authpb.User, roles map[string]*authpb.Role, err error) {
 	v, ok, err := get(db, keyEnabled)
 	if err != nil {
 		return false, 0, nil, nil, err
@@ -235,7 +235,7 @@ func load(db *pebble.DB) (enabled bool, revision uint64, users map[string]*authp
 	return enabled, revision, users, roles, nil
 }
 
-func get(db *pebble.DB, key []byte) ([]byte, bool, error) {
+func get(db pebble.Reader, key []byte) ([]byte, bool, error) {
 	v, closer, err := db.Get(key)
 	if err == pebble.ErrNotFound {
 		return nil, false, nil
@@ -247,7 +247,7 @@ func get(db *pebble.DB, key []byte) ([]byte, bool, error) {
 	return bytes.Clone(v), true, nil
 }
 
-func scan(db *pebble.DB, prefix []byte, fn func(name string, v []byte) error) error {
+func scan(db pebble.Reader, prefix []byte, fn func(name string, v []byte) error) error {
 	upper := slices.Clone(prefix)
 	upper[len(upper)-1]++
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})

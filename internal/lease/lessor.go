@@ -377,3 +377,39 @@ func (l *Lessor) Checkpoints() []Checkpoint {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// Exported is a lease as snapshots carry it.
+type Exported struct {
+	ID, TTL, RemainingTTL int64
+}
+
+// Export lists the leases r holds.
+func Export(r pebble.Reader) ([]Exported, error) {
+	it, err := r.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{storage.PrefixLease},
+		UpperBound: storage.PrefixEnd(storage.PrefixLease),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Exported
+	for it.First(); it.Valid(); it.Next() {
+		le, err := decodeLease(it.Key(), it.Value())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Exported{ID: le.ID, TTL: le.TTL, RemainingTTL: le.remaining})
+	}
+	return out, it.Error()
+}
+
+// Import writes a lease into batch b of an engine being restored.
+func Import(b *pebble.Batch, e Exported) error {
+	return b.Set(storage.LeaseKey(e.ID), encodeLease(&Lease{ID: e.ID, TTL: e.TTL, remaining: e.RemainingTTL}), nil)
+}
+
+// AttachKey indexes key under lease id in batch b (for imports).
+func AttachKey(b *pebble.Batch, id int64, key []byte) error {
+	return b.Set(storage.LeaseKeyIndex(id, key), nil, nil)
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -141,6 +142,9 @@ func (s *Server) start(ctx context.Context) error {
 
 func (s *Server) openStorage(ctx context.Context) error {
 	if err := checkForeignDataDir(s.cfg.DataDir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(snapshotTempDir(s.cfg.DataDir)); err != nil {
 		return err
 	}
 	eng, err := storage.Open(memberDir(s.cfg.DataDir), storage.Options{}, s.lg.With("component", "storage"))

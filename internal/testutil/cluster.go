@@ -42,12 +42,21 @@ func memberConfig(t testing.TB, name string) *config.Config {
 // serve clients.
 func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, token: "test-cluster"}
+	return StartConfigured(t, ClusterConfigs(t, n, opts...))
+}
+
+// clusterToken is the --initial-cluster-token of test clusters.
+const clusterToken = "test-cluster"
+
+// ClusterConfigs are the configurations of n members of a new cluster,
+// named m0, m1, ..., with opts applied; tests may adjust them (say, restore
+// a snapshot into each data dir) before StartConfigured.
+func ClusterConfigs(t testing.TB, n int, opts ...Option) []*config.Config {
 	var cfgs []*config.Config
 	initial := map[string][]url.URL{}
 	for i := 0; i < n; i++ {
 		cfg := memberConfig(t, fmt.Sprintf("m%d", i))
-		cfg.InitialClusterToken = c.token
+		cfg.InitialClusterToken = clusterToken
 		for _, o := range opts {
 			o(cfg)
 		}
@@ -57,6 +66,15 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	for _, cfg := range cfgs {
 		cfg.InitialCluster = initial
 	}
+	return cfgs
+}
+
+// StartConfigured starts the members of cfgs together and waits until all
+// serve clients.
+func StartConfigured(t testing.TB, cfgs []*config.Config) *Cluster {
+	t.Helper()
+	n := len(cfgs)
+	c := &Cluster{t: t, token: clusterToken}
 	// Members block in Start until a quorum publishes, so start them
 	// together.
 	c.Members = make([]*Member, n)

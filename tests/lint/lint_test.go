@@ -22,7 +22,8 @@ var allowed = map[string][]string{
 	"cmd/etcd":            {"internal/config", "internal/logging", "internal/server", "internal/version"},
 	"cmd/etcdctl":         {"internal/ctl"},
 	"cmd/benchmark":       {"internal/bench"},
-	"cmd/etcdutl":         {"internal/utl"},
+	"cmd/etcdutl":         {"internal/backup", "internal/snapshot", "internal/utl"},
+	"internal/backup":     {"internal/alarm", "internal/apply", "internal/auth", "internal/lease", "internal/membership", "internal/mvcc", "internal/snapshot", "internal/storage"},
 	"internal/utl":        {"internal/config", "internal/snapshot", "internal/version"},
 	"internal/snapshot":   {},
 	"internal/bench":      {},
@@ -46,8 +47,8 @@ var allowed = map[string][]string{
 	"internal/transport":  {},
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
-		"internal/alarm", "internal/apply", "internal/auth", "internal/compactor", "internal/config", "internal/metrics", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
-		"internal/raftnode", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
+		"internal/alarm", "internal/apply", "internal/auth", "internal/backup", "internal/compactor", "internal/config", "internal/metrics", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
+		"internal/raftnode", "internal/snapshot", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
 }
