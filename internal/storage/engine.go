@@ -27,8 +27,11 @@ type Engine struct {
 	lg  *slog.Logger
 }
 
-// Open opens (creating if needed) the engine in dir.
+// Open opens (creating if needed) the engine in dir; lg may be nil.
 func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
 	if opts.FS == nil {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create storage dir: %w", err)

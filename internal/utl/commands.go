@@ -1,6 +1,7 @@
 package utl
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-kv/cairn/internal/snapshot"
+	"github.com/cairn-kv/cairn/internal/storage"
 	"github.com/cairn-kv/cairn/internal/version"
 )
 
@@ -95,28 +97,16 @@ func (c *cli) openForReading(path string) (*snapshot.File, error) {
 // memberDir is where a Cairn member keeps its storage in a data directory.
 func memberDir(dataDir string) string { return filepath.Join(dataDir, "member") }
 
-// defragNotNeeded is what defrag logs: there is nothing to do.
-const defragNotNeeded = "defragmentation is not needed: Cairn's storage reclaims space itself"
-
 func (c *cli) newDefragCommand() *cobra.Command {
 	var dataDir string
 	cmd := &cobra.Command{
 		Use:   "defrag",
 		Short: "Defragments the storage of the etcd",
 		Run: c.run(func(cmd *cobra.Command, _ []string) error {
-			// etcdutl prints nothing on success and logs on stderr. Cairn's
-			// engine compacts its files as it runs (and Maintenance.Defragment
-			// forces a full compaction on a live member), so an offline
-			// defrag only checks that it was given a data directory.
-			dir := memberDir(dataDir)
-			st, err := os.Stat(dir)
-			if err == nil && !st.IsDir() {
-				err = fmt.Errorf("%s is not a directory", dir)
-			}
-			if err != nil {
+			// etcdutl prints nothing on success and logs on stderr.
+			if err := c.defrag(cmd.Context(), dataDir); err != nil {
 				return fmt.Errorf("Failed to defragment etcd data[%s] (%w)", dataDir, err)
 			}
-			c.logger().Info(defragNotNeeded, "data-dir", dataDir)
 			return nil
 		}),
 	}
@@ -130,4 +120,38 @@ func (c *cli) newDefragCommand() *cobra.Command {
 // logs.
 func (c *cli) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(c.opts.Stderr, nil))
+}
+
+// defrag compacts the whole engine of a stopped member, dropping the space
+// of deleted and overwritten data at once instead of as the engine's
+// background compactions get to it. A running member holds the engine's
+// lock, and the open fails.
+func (c *cli) defrag(ctx context.Context, dataDir string) error {
+	dir := memberDir(dataDir)
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
+		err = fmt.Errorf("%s is not a directory", dir)
+	}
+	if err != nil {
+		return err
+	}
+	lg := c.logger()
+	eng, err := storage.Open(dir, storage.Options{}, lg)
+	if err != nil {
+		return err
+	}
+	before := eng.SizeBytes()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := eng.Compact(ctx); err != nil {
+		eng.Close()
+		return err
+	}
+	after := eng.SizeBytes()
+	if err := eng.Close(); err != nil {
+		return err
+	}
+	lg.Info("finished defragmenting directory", "data-dir", dataDir, "size-before", before, "size-after", after)
+	return nil
 }

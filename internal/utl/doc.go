@@ -4,12 +4,9 @@
 //	snapshot status <file>    hash, revision, keys, size and storage version
 //	                          of an etcd snapshot file (any -w format)
 //	hashkv <file> [--rev N]   the key space hash at a revision, as HashKV
-//	snapshot restore <file>   a new data dir from a snapshot, with etcd's
-//	                          flags; the data dir is written by the function
-//	                          installed in Restore
-//	defrag --data-dir DIR     nothing to do: Cairn's storage (an LSM tree)
-//	                          reclaims space by compaction as it runs, so
-//	                          defrag checks the directory and says so
+//	snapshot restore <file>   a new Cairn data dir from a snapshot (Cairn's or
+//	                          etcd's), with etcd's flags (internal/backup)
+//	defrag --data-dir DIR     a full compaction of a stopped member's engine
 //	version                   the etcdutl version this one behaves as
 //
 // Output, error texts and exit codes are etcdutl 3.6's byte for byte (the
@@ -25,8 +22,8 @@
 //   - host names in --initial-cluster and --initial-advertise-peer-urls are
 //     compared as written, not resolved (as in internal/config);
 //   - there is no migrate command (a Cairn data dir has no etcd schema),
-//     defrag only checks <data-dir>/member exists, and log lines on stderr
-//     are JSON, like Cairn's other logs.
+//     defrag works on <data-dir>/member, and log lines on stderr are JSON,
+//     like Cairn's other logs.
 //
 // Like etcdutl, commands report their own failures and exit, while usage
 // errors (a missing argument, an unknown flag) are printed by cobra with the
@@ -34,5 +31,5 @@
 //
 // The global --timeout flag comes from etcdutl 3.7 and is hidden from the
 // help, which stays 3.6's; it bounds the wait for a data directory's lock
-// and is passed to Restore.
+// and is passed to Restore (a running member holds the engine's lock).
 package utl

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-kv/cairn/internal/backup"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/snapshot"
 )
@@ -57,13 +59,30 @@ type RestoreOptions struct {
 	Logger *slog.Logger
 }
 
-// Restore writes a new member's data directory from a snapshot. The core
-// installs it (from cmd/etcdutl); the command fails while it is nil. The
-// file is closed by the caller after Restore returns.
-var Restore func(ctx context.Context, opts RestoreOptions, f *snapshot.File) error
+// Restore writes a new member's data directory from a snapshot; tests
+// replace it. The file is closed by the caller after Restore returns.
+var Restore = restoreDataDir
 
-// ErrRestoreUnavailable is the error of snapshot restore while Restore is nil.
-var ErrRestoreUnavailable = errors.New("snapshot restore is not available in this build: no restore function is installed")
+// restoreDataDir restores with internal/backup.
+func restoreDataDir(ctx context.Context, opts RestoreOptions, f *snapshot.File) error {
+	if opts.BumpRevision > math.MaxInt64/2 {
+		return fmt.Errorf("--bump-revision %d is too large", opts.BumpRevision)
+	}
+	if opts.WALDir != "" {
+		// The raft log lives in the data dir's engine; there is no
+		// separate WAL to place.
+		opts.Logger.Warn("--wal-dir is ignored: the raft log is kept in the data directory", "wal-dir", opts.WALDir)
+	}
+	return backup.Restore(ctx, backup.RestoreConfig{
+		DataDir:             opts.DataDir,
+		Name:                opts.Name,
+		InitialCluster:      opts.InitialCluster,
+		InitialClusterToken: opts.InitialClusterToken,
+		BumpRevision:        int64(opts.BumpRevision),
+		MarkCompacted:       opts.MarkCompacted,
+		Logger:              opts.Logger,
+	}, f)
+}
 
 // restoreFlags are the raw flag values.
 type restoreFlags struct {
@@ -148,9 +167,6 @@ func (c *cli) restore(ctx context.Context, args []string, fl restoreFlags) error
 		return err
 	}
 	defer f.Close()
-	if Restore == nil {
-		return ErrRestoreUnavailable
-	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

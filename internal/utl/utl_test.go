@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/snapshot"
+	"github.com/cairn-kv/cairn/internal/storage"
 )
 
 // run runs etcdutl in-process.
@@ -123,15 +124,18 @@ func TestRestore(t *testing.T) {
 }
 
 func TestRestoreErrors(t *testing.T) {
-	t.Run("not installed", func(t *testing.T) {
-		setRestore(t, nil)
+	t.Run("into a data dir that holds a member", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
-		r := run(t, Options{}, "snapshot", "restore", fixture("compacted"), "--data-dir", out)
-		if r.exit != 1 || !strings.HasSuffix(r.stderr, "Error: "+ErrRestoreUnavailable.Error()+"\n") {
-			t.Errorf("restore without Restore: %+v", r)
+		if r := run(t, Options{}, "snapshot", "restore", fixture("compacted"), "--data-dir", out); r.exit != 0 {
+			t.Fatalf("restore: %+v", r)
 		}
-		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("restore without Restore created %s", out)
+		if _, err := os.Stat(filepath.Join(out, "member")); err != nil {
+			t.Fatalf("restore wrote no member: %v", err)
+		}
+		r := run(t, Options{}, "snapshot", "restore", fixture("compacted"), "--data-dir", out)
+		want := fmt.Sprintf("Error: data-dir %q not empty or could not be read\n", out)
+		if r.exit != 1 || !strings.HasSuffix(r.stderr, want) {
+			t.Errorf("second restore: %+v, want stderr ending %q", r, want)
 		}
 	})
 	t.Run("fails", func(t *testing.T) {
@@ -164,13 +168,23 @@ func TestRestoreErrors(t *testing.T) {
 }
 
 func TestDefrag(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "member"), 0o755); err != nil {
-		t.Fatal(err)
+	dir := filepath.Join(t.TempDir(), "data")
+	if r := run(t, Options{}, "snapshot", "restore", fixture("compacted"), "--data-dir", dir); r.exit != 0 {
+		t.Fatalf("restore: %+v", r)
 	}
 	r := run(t, Options{}, "defrag", "--data-dir", dir)
-	if r.exit != 0 || r.stdout != "" || !strings.Contains(r.stderr, defragNotNeeded) {
+	if r.exit != 0 || r.stdout != "" || !strings.Contains(r.stderr, "finished defragmenting directory") {
 		t.Errorf("defrag: %+v", r)
+	}
+	// A running member holds the engine's lock: defrag must not touch it.
+	eng, err := storage.Open(filepath.Join(dir, "member"), storage.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, Options{}, "defrag", "--data-dir", dir)
+	eng.Close()
+	if r.exit != 1 || !strings.Contains(r.stderr, "Failed to defragment etcd data") {
+		t.Errorf("defrag of a data dir in use: %+v", r)
 	}
 	missing := filepath.Join(dir, "missing")
 	r = run(t, Options{}, "defrag", "--data-dir", missing)
