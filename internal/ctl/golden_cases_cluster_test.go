@@ -55,7 +55,7 @@ func clusterCases() []goldenCase {
 		goldenCase{name: "member_add_learner_two_urls", args: args("member add newbie --peer-urls=http://127.0.0.1:30001,http://127.0.0.2:30001 --learner"), masks: addMasks},
 		goldenCase{name: "member_add_learner_hex", args: args("member add newbie --peer-urls=http://127.0.0.1:30001 --learner --hex -w json"), masks: addMasks},
 		goldenCase{name: "member_add_second_learner", vars: learner, args: args("member add other --peer-urls=http://127.0.0.1:30002 --learner")},
-		goldenCase{name: "member_add_same_urls", vars: learner, args: args("member add other --peer-urls=http://127.0.0.1:30001")},
+		goldenCase{name: "member_add_taken_url", vars: learner, args: args("member add other --peer-urls=http://127.0.0.1:30002,http://127.0.0.1:30001")},
 		goldenCase{name: "member_add_voting", args: args("member add newbie --peer-urls=http://127.0.0.1:30001"), masks: addMasks, knownDiff: diffAddVoting},
 		goldenCase{name: "member_add_no_name", noServer: true, args: args("member add")},
 		goldenCase{name: "member_add_no_peer_urls", noServer: true, args: args("member add newbie")},
