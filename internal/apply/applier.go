@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/mvcc"
 	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/storage"
+	"github.com/cairn-kv/cairn/internal/v2store"
 )
 
 // ErrUnsupported is returned for requests this member cannot apply.
@@ -38,6 +39,8 @@ type Result struct {
 	// Resp is the response message; its header holds only the revision.
 	Resp proto.Message
 	Err  error
+	// V2Event is the v2 store's answer to a v2 request (see v2.go).
+	V2Event *v2store.Event
 }
 
 // Waiter delivers results to the goroutines waiting on request IDs.
@@ -64,6 +67,7 @@ type Applier struct {
 	alarms  *alarm.Store
 	auth    *auth.Store
 	cluster *membership.Cluster
+	v2      *v2store.Store
 	raft    ConfChanger
 	confRec ConfStateRecorder
 	wait    Waiter
@@ -80,12 +84,14 @@ type Applier struct {
 
 // Config wires an Applier.
 type Config struct {
-	Engine    *storage.Engine
-	KV        *mvcc.Store
-	Lessor    *lease.Lessor
-	Alarms    *alarm.Store
-	Auth      *auth.Store
-	Cluster   *membership.Cluster
+	Engine  *storage.Engine
+	KV      *mvcc.Store
+	Lessor  *lease.Lessor
+	Alarms  *alarm.Store
+	Auth    *auth.Store
+	Cluster *membership.Cluster
+	// V2 is the v2 key space; nil refuses v2 requests.
+	V2        *v2store.Store
 	Raft      ConfChanger
 	ConfState ConfStateRecorder
 	Wait      Waiter
@@ -100,7 +106,7 @@ type Config struct {
 // engine.
 func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
-		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster,
+		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster, v2: cfg.V2,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
 	}
 	idx, term, err := LoadApplied(a.db)
@@ -250,6 +256,9 @@ func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRa
 	if err := a.permitted(r); err != nil {
 		return Result{Err: err}
 	}
+	if res, ok := a.applyV2(b, r); ok {
+		return res
+	}
 	if res, ok := a.applyAuth(b, wb, r); ok {
 		return res
 	}
@@ -282,9 +291,11 @@ func (a *Applier) applyRequest(b *pebble.Batch, wb *mvcc.Batch, r *pb.InternalRa
 		attr := r.ClusterMemberAttrSet
 		err := a.cluster.SetAttributes(b, attr.GetMember_ID(), attr.GetMemberAttributes().GetName(), attr.GetMemberAttributes().GetClientUrls())
 		must(err)
+		a.recordV2Cluster(b, r)
 		return Result{}
 	case r.ClusterVersionSet != nil:
 		must(a.cluster.SetVersion(b, r.ClusterVersionSet.GetVer()))
+		a.recordV2Cluster(b, r)
 		return Result{}
 	}
 	return Result{Err: ErrUnsupported}

@@ -26,9 +26,10 @@ func (a *Applier) applyConfChange(b *pebble.Batch, e *raftpb.Entry) (*raftpb.Con
 		return a.raft.ApplyConfChange(cc), cc.GetId(), Result{Err: err}
 	}
 	cs := a.raft.ApplyConfChange(cc)
+	promoted := a.cluster.Member(m.ID) != nil
 	switch cc.GetType() {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-		if existing := a.cluster.Member(m.ID); existing != nil {
+		if promoted {
 			must(a.cluster.Promote(b, m.ID))
 		} else {
 			m.IsLearner = cc.GetType() == raftpb.ConfChangeAddLearnerNode
@@ -39,6 +40,7 @@ func (a *Applier) applyConfChange(b *pebble.Batch, e *raftpb.Entry) (*raftpb.Con
 	case raftpb.ConfChangeUpdateNode:
 		must(a.cluster.UpdatePeerURLs(b, m.ID, m.PeerURLs))
 	}
+	a.recordV2Membership(b, cc, promoted)
 	a.membershipChanged = true
 	return cs, cc.GetId(), Result{}
 }

@@ -82,6 +82,11 @@ func (a *Applier) reload() error {
 	if err := a.auth.Reload(); err != nil {
 		return err
 	}
+	if a.v2 != nil {
+		if err := a.v2.Reload(a.db); err != nil {
+			return err
+		}
+	}
 	a.membershipChanged = true
 	return nil
 }

@@ -99,6 +99,12 @@ type Config struct {
 	// EnablePprof serves /debug/pprof/ on the client URLs.
 	EnablePprof bool `yaml:"enable-pprof"`
 
+	// EnableV2 serves the v2 HTTP API on the client URLs. etcd 3.4 and 3.5
+	// default it to off and 3.6 removed it; Cairn keeps it on so that old
+	// scripts and v2 clients work against a drop-in replacement. The v2
+	// key space is replicated either way: the flag only decides serving.
+	EnableV2 bool `yaml:"enable-v2"`
+
 	LogLevel   string   `yaml:"log-level"`
 	Logger     string   `yaml:"logger"`
 	LogFormat  string   `yaml:"log-format"`

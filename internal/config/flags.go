@@ -76,6 +76,9 @@ var flagTable = []flagSpec{
 	{name: "max-request-bytes", def: "1572864", group: groupMember,
 		usage: "Largest client request, in bytes, the server accepts.",
 		bind:  func(c *Config) value { return &uintValue{&c.MaxRequestBytes} }},
+	{name: "enable-v2", def: "true", group: groupMember,
+		usage: "Serve the v2 API (/v2/keys, /v2/members, /v2/stats, /v2/machines) on the client URLs; on by default so tools written for etcd's v2 API keep working.",
+		bind:  func(c *Config) value { return &boolValue{&c.EnableV2} }},
 
 	{name: "watch-progress-notify-interval", def: "10m", group: groupMember,
 		usage: "Interval of progress notifications to watchers that asked for them (a Go duration, e.g. 5s).",

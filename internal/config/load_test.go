@@ -85,6 +85,7 @@ func TestLoadDefaults(t *testing.T) {
 		LogOutputs:                  []string{"default"},
 		SelfSignedCertValidity:      1,
 		TLSMinVersion:               "TLS1.2",
+		EnableV2:                    true,
 	}
 	got.Warnings, got.explicit = nil, nil
 	if !reflect.DeepEqual(got, want) {
@@ -108,6 +109,7 @@ var flagSamples = map[string]struct{ in, want string }{
 	"auto-compaction-mode":                  {"revision", "revision"},
 	"auto-compaction-retention":             {"1000", "1000"},
 	"enable-pprof":                          {"true", "true"},
+	"enable-v2":                             {"false", "false"},
 	"auth-token":                            {"jwt,sign-method=RS256", "jwt,sign-method=RS256"},
 	"auth-token-ttl":                        {"60", "60"},
 	"bcrypt-cost":                           {"12", "12"},

@@ -43,6 +43,8 @@ type Options struct {
 	Metrics http.Handler
 	// Gateway, when set, serves the JSON gateway under /v3/ and /v3beta/.
 	Gateway http.Handler
+	// V2, when set, serves etcd's v2 API under /v2/ (--enable-v2).
+	V2 http.Handler
 }
 
 // Handler returns the HTTP handler for the client port.
@@ -54,6 +56,9 @@ func Handler(m Member, opts Options) http.Handler {
 	if opts.Gateway != nil {
 		mux.Handle("/v3/", opts.Gateway)
 		mux.Handle("/v3beta/", opts.Gateway)
+	}
+	if opts.V2 != nil {
+		mux.Handle("/v2/", opts.V2)
 	}
 	if opts.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -35,7 +35,7 @@ func (s *Server) serveClients() error {
 	if err != nil {
 		return err
 	}
-	handler := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway})
+	handler := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler()})
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenClientURLs {

@@ -55,6 +55,7 @@ type Server struct {
 	logStore  *raftnode.LogStore
 	node      *raftnode.Node
 	applier   *apply.Applier
+	v2        *v2Member
 
 	memberID, clusterID uint64
 	bootPeers           []raft.Peer // set only when bootstrapping a new cluster
@@ -181,8 +182,11 @@ func (s *Server) openStorage(ctx context.Context) error {
 	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
 		return err
 	}
+	if s.v2, err = openV2(eng.DB()); err != nil {
+		return err
+	}
 	if s.applier, err = apply.New(apply.Config{
-		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait,
+		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait, V2: s.v2.store,
 		OnMembership: s.syncPeers,
 		OnCommit:     s.metrics.BackendCommit,
 	}, s.lg.With("component", "apply")); err != nil {
@@ -337,6 +341,7 @@ func (s *Server) startRaft() error {
 	go s.readLoop()
 	go s.forwardLeaderChanges()
 	go s.leaseLoop()
+	s.startV2Sync()
 	return nil
 }
 

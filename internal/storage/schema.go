@@ -28,6 +28,10 @@ const (
 	// PrefixLeaseKey indexes the keys attached to each lease:
 	// PrefixLeaseKey + 8-byte lease ID + user key, with an empty value.
 	PrefixLeaseKey byte = 't'
+	// PrefixV2 holds the v2 key space (the /v2/keys tree, its index and
+	// event history): see package v2store. It is state, so it travels in
+	// state snapshots.
+	PrefixV2 byte = 'v'
 )
 
 // Member-local metadata keys.

@@ -40,7 +40,9 @@ var allowed = map[string][]string{
 	"internal/mvcc":       {"internal/storage"},
 	"internal/membership": {"internal/storage"},
 	"internal/raftnode":   {"internal/storage", "internal/logging"},
-	"internal/apply":      {"internal/alarm", "internal/auth", "internal/lease", "internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage"},
+	"internal/apply":      {"internal/alarm", "internal/auth", "internal/lease", "internal/membership", "internal/mvcc", "internal/raftnode", "internal/storage", "internal/v2store"},
+	"internal/v2store":    {"internal/storage"},
+	"internal/v2http":     {"internal/v2store"},
 	"internal/lease":      {"internal/storage"},
 	"internal/watch":      {},
 	"internal/v3rpc":      {"internal/alarm", "internal/auth", "internal/lease", "internal/membership", "internal/mvcc"},
@@ -48,7 +50,7 @@ var allowed = map[string][]string{
 	"internal/httpapi":    {"internal/version"},
 	"internal/server": {
 		"internal/alarm", "internal/apply", "internal/auth", "internal/backup", "internal/compactor", "internal/config", "internal/metrics", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
-		"internal/raftnode", "internal/snapshot", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v3rpc", "internal/version", "internal/watch",
+		"internal/raftnode", "internal/snapshot", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v2http", "internal/v2store", "internal/v3rpc", "internal/version", "internal/watch",
 	},
 	"internal/testutil": {"internal/config", "internal/server"},
 }
