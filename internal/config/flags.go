@@ -1,14 +1,6 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-)
+import "strings"
 
 // flagSpec declares one etcd flag: its name, default (in flag syntax), help
 // text and the Config field it fills. Each flag is declared here once; the
@@ -26,19 +18,50 @@ type flagSpec struct {
 	// they have no ETCD_* form (except ETCD_CONFIG_FILE, read by Load) and
 	// no config-file key.
 	cmdOnly bool
-	// fileKey is where etcd's config files keep a TLS flag, under one of
-	// the transport security mappings: "client-transport-security.cert-file".
-	// The flag's own name is accepted at the top level as well.
+	// fileKey is where etcd's config files keep the flag when that is not
+	// its own name at the top level: a dotted path into nested mappings
+	// ("client-transport-security.cert-file", "socket-options.reuse-port",
+	// "discovery-config.client.endpoints") or another top-level key
+	// ("experimental-snapshot-catch-up-entries"). The flag's own name is
+	// accepted at the top level as well.
 	fileKey string
+
+	// hidden flags are accepted but not listed by --help (aliases that
+	// etcd 3.6 no longer lists).
+	hidden bool
+	// ignored flags are etcd v2 leftovers that etcd still accepts and
+	// ignores. Like etcd's, they take no separate argument; they fill no
+	// field, have no config-file key and are not listed by --help.
+	ignored bool
+
+	// replacedBy names the flag that superseded this one, gate the feature
+	// gate that did (etcd 3.6 deprecated most --experimental-* flags so).
+	// Given alone, such a flag sets its successor; given together with
+	// it, it is an error, as in etcd (resolve.go).
+	replacedBy string
+	gate       string
+	// deprecation is the warning Load adds when the flag is given: etcd's
+	// words, where etcd has them.
+	deprecation string
+	// noEffect says why the flag, accepted so that etcd command lines
+	// work unchanged, does nothing in Cairn; Load warns when it is set to
+	// anything but its default.
+	noEffect string
 }
 
+// The help sections, in etcd's order; the table lists each group's flags
+// together.
 const (
-	groupMember     = "Member"
-	groupClustering = "Clustering"
-	groupSecurity   = "Security"
-	groupLogging    = "Logging"
-	groupAuth       = "Auth"
-	groupCommand    = "Command"
+	groupMember       = "Member"
+	groupClustering   = "Clustering"
+	groupSecurity     = "Security"
+	groupAuth         = "Auth"
+	groupProfiling    = "Profiling and monitoring"
+	groupLogging      = "Logging"
+	groupTracing      = "Distributed tracing"
+	groupExperimental = "Experimental features"
+	groupUnsafe       = "Unsafe features"
+	groupCommand      = "Command"
 )
 
 // flagTable lists every flag Cairn's etcd accepts, in help order.
@@ -49,27 +72,58 @@ var flagTable = []flagSpec{
 	{name: "data-dir", def: "", shown: "${name}.etcd", group: groupMember,
 		usage: "Directory holding this member's data.",
 		bind:  func(c *Config) value { return &stringValue{&c.DataDir} }},
+	{name: "wal-dir", def: "", group: groupMember,
+		usage: "Separate directory for the write-ahead log (a faster disk, say); empty keeps it in the data directory.",
+		bind:  func(c *Config) value { return &stringValue{&c.WALDir} }},
 	{name: "snapshot-count", def: "10000", group: groupMember,
 		usage: "Number of committed entries after which the raft log is snapshotted and truncated.",
 		bind:  func(c *Config) value { return &uint64Value{&c.SnapshotCount} }},
-	{name: "experimental-snapshot-catchup-entries", def: "5000", group: groupMember,
-		usage: "Number of applied entries kept in the raft log after a truncation, so slightly slow followers catch up without a snapshot.",
-		bind:  func(c *Config) value { return &uint64Value{&c.SnapshotCatchUpEntries} }},
 	{name: "heartbeat-interval", def: "100", group: groupMember,
 		usage: "Leader heartbeat interval, in milliseconds.",
 		bind:  func(c *Config) value { return &millisValue{&c.HeartbeatInterval} }},
 	{name: "election-timeout", def: "1000", group: groupMember,
 		usage: "Time in milliseconds a follower waits without hearing from a leader before it campaigns; at least 5x the heartbeat interval.",
 		bind:  func(c *Config) value { return &millisValue{&c.ElectionTimeout} }},
+	{name: "initial-election-tick-advance", def: "true", group: groupMember,
+		usage: "Fast-forward the election clock when the member starts, so that a cluster without a leader elects one sooner.",
+		bind:  func(c *Config) value { return &boolValue{&c.InitialElectionTickAdvance} }},
 	{name: "listen-peer-urls", def: DefaultListenPeerURLs, group: groupMember,
 		usage: "Comma-separated URLs to listen on for traffic from other members.",
 		bind:  func(c *Config) value { return &urlsValue{&c.ListenPeerURLs} }},
 	{name: "listen-client-urls", def: DefaultListenClientURLs, group: groupMember,
-		usage: "Comma-separated URLs to listen on for client gRPC and HTTP traffic.",
+		usage: "Comma-separated URLs to listen on for client gRPC traffic, and HTTP unless --listen-client-http-urls is given.",
 		bind:  func(c *Config) value { return &urlsValue{&c.ListenClientURLs} }},
+	{name: "listen-client-http-urls", def: "", group: groupMember,
+		usage: "Comma-separated URLs to serve the client HTTP endpoints on alone; when given, --listen-client-urls serve gRPC only.",
+		bind:  func(c *Config) value { return &urlsValue{&c.ListenClientHTTPURLs} }},
+	{name: "max-snapshots", def: "5", group: groupMember,
+		deprecation: "--max-snapshots is deprecated in 3.6 and will be decommissioned in 3.8.",
+		noEffect:    "Cairn writes no snapshot files: raft snapshots are streamed from its Pebble engine",
+		usage:       "Snapshot files to keep (0: all). Accepted for compatibility; deprecated by etcd 3.6.",
+		bind:        func(c *Config) value { return &uintValue{&c.MaxSnapshots} }},
+	{name: "max-wals", def: "5", group: groupMember,
+		noEffect: "Cairn has no WAL files to purge: the raft log lives in its Pebble engine",
+		usage:    "WAL files to keep (0: all). Accepted for compatibility.",
+		bind:     func(c *Config) value { return &uintValue{&c.MaxWALs} }},
+	{name: "memory-mlock", def: "false", group: groupMember,
+		noEffect: "Cairn does not lock its memory, and its Pebble engine maps no database file",
+		usage:    "Lock the process's memory in RAM. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &boolValue{&c.MemoryMlock} }},
 	{name: "quota-backend-bytes", def: "0", group: groupMember,
 		usage: "Size in bytes at which the backend raises the NOSPACE alarm and refuses writes; 0 means the 2 GiB default.",
 		bind:  func(c *Config) value { return &int64Value{&c.QuotaBackendBytes} }},
+	{name: "backend-bbolt-freelist-type", def: "map", group: groupMember,
+		noEffect: "Cairn's engine is Pebble, which has no bbolt freelist",
+		usage:    "bbolt freelist type, 'map' or 'array'. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &stringValue{&c.BackendBboltFreelistType} }},
+	{name: "backend-batch-interval", def: "0s", group: groupMember,
+		noEffect: "Cairn commits applied entries in one Pebble batch per group of raft entries",
+		usage:    "Longest time a backend transaction stays open before commit. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &durationValue{&c.BackendBatchInterval} }},
+	{name: "backend-batch-limit", def: "0", group: groupMember,
+		noEffect: "Cairn commits applied entries in one Pebble batch per group of raft entries",
+		usage:    "Most operations in a backend transaction before commit. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &intValue{&c.BackendBatchLimit} }},
 	{name: "max-txn-ops", def: "128", group: groupMember,
 		usage: "Largest number of operations allowed in one transaction.",
 		bind:  func(c *Config) value { return &uintValue{&c.MaxTxnOps} }},
@@ -80,12 +134,36 @@ var flagTable = []flagSpec{
 		usage: "Serve the v2 API (/v2/keys, /v2/members, /v2/stats, /v2/machines) on the client URLs; on by default so tools written for etcd's v2 API keep working.",
 		bind:  func(c *Config) value { return &boolValue{&c.EnableV2} }},
 
-	{name: "watch-progress-notify-interval", def: "10m", group: groupMember,
-		usage: "Interval of progress notifications to watchers that asked for them (a Go duration, e.g. 5s).",
-		bind:  func(c *Config) value { return &durationValue{&c.WatchProgressNotifyInterval} }},
-	{name: "experimental-watch-progress-notify-interval", def: "0s", group: groupMember,
-		usage: "Deprecated name of --watch-progress-notify-interval; when set it takes precedence.",
-		bind:  func(c *Config) value { return &durationValue{&c.ExperimentalWatchProgressNotifyInterval} }},
+	{name: "max-concurrent-streams", def: "4294967295", group: groupMember,
+		usage: "Most concurrent gRPC streams one client connection may open.",
+		bind:  func(c *Config) value { return &uint32Value{&c.MaxConcurrentStreams} }},
+	{name: "grpc-keepalive-min-time", def: "5s", group: groupMember,
+		usage: "Shortest interval at which clients may ping; a client pinging more often is disconnected.",
+		bind:  func(c *Config) value { return &durationValue{&c.GRPCKeepAliveMinTime} }},
+	{name: "grpc-keepalive-interval", def: "2h", group: groupMember,
+		usage: "Idle time after which the server pings a client connection (0 disables).",
+		bind:  func(c *Config) value { return &durationValue{&c.GRPCKeepAliveInterval} }},
+	{name: "grpc-keepalive-timeout", def: "20s", group: groupMember,
+		usage: "Time the server waits for a ping answer before closing the connection (0 disables).",
+		bind:  func(c *Config) value { return &durationValue{&c.GRPCKeepAliveTimeout} }},
+	{name: "socket-reuse-port", def: "false", group: groupMember, fileKey: "socket-options.reuse-port",
+		usage: "Set SO_REUSEPORT on the listeners, so that a port in use can be bound again.",
+		bind:  func(c *Config) value { return &boolValue{&c.SocketReusePort} }},
+	{name: "socket-reuse-address", def: "false", group: groupMember, fileKey: "socket-options.reuse-address",
+		usage: "Set SO_REUSEADDR on the listeners, so that an address in TIME_WAIT can be bound.",
+		bind:  func(c *Config) value { return &boolValue{&c.SocketReuseAddress} }},
+	{name: "enable-grpc-gateway", def: "true", group: groupMember,
+		usage: "Serve the JSON gateway to the gRPC API (/v3/...) on the client HTTP URLs.",
+		bind:  func(c *Config) value { return &boolValue{&c.EnableGRPCGateway} }},
+	{name: "raft-read-timeout", def: "5s", group: groupMember,
+		usage: "Read timeout of each peer connection; at least 5s.",
+		bind:  func(c *Config) value { return &durationValue{&c.RaftReadTimeout} }},
+	{name: "raft-write-timeout", def: "5s", group: groupMember,
+		usage: "Write timeout of each peer connection; at least 5s.",
+		bind:  func(c *Config) value { return &durationValue{&c.RaftWriteTimeout} }},
+	{name: "feature-gates", def: "", group: groupMember,
+		usage: "Comma-separated Name=true|false pairs that switch features on or off (the flag may repeat). The gates:",
+		bind:  func(c *Config) value { return &featureGatesValue{&c.FeatureGates} }},
 
 	{name: "initial-advertise-peer-urls", def: DefaultInitialAdvertiseURL, group: groupClustering,
 		usage: "Comma-separated peer URLs of this member, as other members should reach it.",
@@ -115,6 +193,78 @@ var flagTable = []flagSpec{
 	{name: "advertise-client-urls", def: DefaultAdvertiseClientURLs, group: groupClustering,
 		usage: "Comma-separated client URLs of this member, as clients should reach it. Required when --listen-client-urls is given.",
 		bind:  func(c *Config) value { return &urlsValue{&c.AdvertiseClientURLs} }},
+	{name: "discovery", def: "", group: groupClustering,
+		usage: "v2 discovery URL. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.Discovery} }},
+	{name: "discovery-token", def: "", group: groupClustering, fileKey: "discovery-config.token",
+		usage: "v3 discovery token. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryToken} }},
+	{name: "discovery-endpoints", def: "", group: groupClustering, fileKey: "discovery-config.client.endpoints",
+		usage: "v3 discovery service endpoints. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &csvValue{&c.DiscoveryEndpoints} }},
+	{name: "discovery-dial-timeout", def: "2s", group: groupClustering, fileKey: "discovery-config.client.dial-timeout",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery dial timeout. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &durationValue{&c.DiscoveryDialTimeout} }},
+	{name: "discovery-request-timeout", def: "5s", group: groupClustering, fileKey: "discovery-config.client.request-timeout",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery request timeout. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &durationValue{&c.DiscoveryRequestTimeout} }},
+	{name: "discovery-keepalive-time", def: "2s", group: groupClustering, fileKey: "discovery-config.client.keepalive-time",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery keepalive time. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &durationValue{&c.DiscoveryKeepAliveTime} }},
+	{name: "discovery-keepalive-timeout", def: "6s", group: groupClustering, fileKey: "discovery-config.client.keepalive-timeout",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery keepalive timeout. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &durationValue{&c.DiscoveryKeepAliveTimeout} }},
+	{name: "discovery-insecure-transport", def: "true", group: groupClustering, fileKey: "discovery-config.client.secure.insecure-transport",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery without TLS. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &boolValue{&c.DiscoveryInsecureTransport} }},
+	{name: "discovery-insecure-skip-tls-verify", def: "false", group: groupClustering, fileKey: "discovery-config.client.secure.insecure-skip-tls-verify",
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "v3 discovery without verifying the server certificate. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &boolValue{&c.DiscoveryInsecureSkipTLSVerify} }},
+	{name: "discovery-cert", def: "", group: groupClustering, fileKey: "discovery-config.client.secure.cert",
+		usage: "v3 discovery client certificate. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryCert} }},
+	{name: "discovery-key", def: "", group: groupClustering, fileKey: "discovery-config.client.secure.key",
+		usage: "v3 discovery client key. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryKey} }},
+	{name: "discovery-cacert", def: "", group: groupClustering, fileKey: "discovery-config.client.secure.cacert",
+		usage: "v3 discovery CA bundle. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryCACert} }},
+	{name: "discovery-user", def: "", group: groupClustering, fileKey: "discovery-config.client.auth.username",
+		usage: "v3 discovery user name. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryUser} }},
+	{name: "discovery-password", def: "", group: groupClustering, fileKey: "discovery-config.client.auth.password",
+		usage: "v3 discovery password. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryPassword} }},
+	{name: "discovery-fallback", def: "exit", group: groupClustering,
+		noEffect: "Cairn has no discovery: it bootstraps from --initial-cluster",
+		usage:    "What to do when discovery fails; only 'exit' is valid. Accepted for compatibility.",
+		bind: func(c *Config) value {
+			return &choiceValue{p: &c.DiscoveryFallback, allowed: []string{"exit", "proxy"}}
+		}},
+	{name: "discovery-proxy", def: "", group: groupClustering,
+		usage: "HTTP proxy for the discovery service. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoveryProxy} }},
+	{name: "discovery-srv", def: "", group: groupClustering,
+		usage: "DNS SRV domain to bootstrap from. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoverySRV} }},
+	{name: "discovery-srv-name", def: "", group: groupClustering,
+		usage: "Suffix of the DNS SRV name. Not supported: Cairn bootstraps from --initial-cluster.",
+		bind:  func(c *Config) value { return &stringValue{&c.DiscoverySRVName} }},
+	{name: "pre-vote", def: "true", group: groupClustering,
+		usage: "Run raft's pre-vote phase, so that a member rejoining after a partition does not depose a working leader.",
+		bind:  func(c *Config) value { return &boolValue{&c.PreVote} }},
+	{name: "v2-deprecation", def: "write-only", group: groupClustering,
+		deprecation: "--v2-deprecation is deprecated and scheduled for removal in v3.8. The default value is enforced, ignoring user input.",
+		usage:       "v2 store deprecation stage: write-only, write-only-skip-check, write-only-drop-data or gone. Deprecated: as in etcd 3.6, 'write-only' is enforced whatever is given.",
+		bind: func(c *Config) value {
+			return &choicesValue{p: &c.V2Deprecation, allowed: []string{"write-only", "write-only-skip-check", "write-only-drop-data", "gone"}}
+		}},
 
 	{name: "cert-file", def: "", group: groupSecurity, fileKey: clientSecurity + ".cert-file",
 		usage: "PEM certificate (chain) the client listener serves.",
@@ -182,6 +332,12 @@ var flagTable = []flagSpec{
 	{name: "cipher-suites", def: "", group: groupSecurity,
 		usage: "Comma-separated TLS 1.2 cipher suites (Go's names) allowed on both listeners; empty means Go's defaults.",
 		bind:  func(c *Config) value { return &csvValue{&c.CipherSuites} }},
+	{name: "cors", def: "*", group: groupSecurity,
+		usage: "Comma-separated origins allowed to call the HTTP endpoints from a browser (CORS); '*' allows all.",
+		bind:  func(c *Config) value { return &corsValue{&c.CORS} }},
+	{name: "host-whitelist", def: "*", group: groupSecurity,
+		usage: "Comma-separated host names accepted in the Host header of plain-HTTP requests (against DNS rebinding); '*' or empty accepts all.",
+		bind:  func(c *Config) value { return &stringSetValue{&c.HostWhitelist} }},
 	{name: "tls-min-version", def: DefaultTLSMinVersion, group: groupSecurity,
 		usage: "Lowest TLS version accepted: TLS1.2 or TLS1.3.",
 		bind:  func(c *Config) value { return &stringValue{&c.TLSMinVersion} }},
@@ -198,13 +354,13 @@ var flagTable = []flagSpec{
 	{name: "bcrypt-cost", def: "10", group: groupAuth,
 		usage: "bcrypt cost for hashing auth passwords (4 to 31).",
 		bind:  func(c *Config) value { return &uintValue{&c.BcryptCost} }},
-	{name: "listen-metrics-urls", def: "", group: groupLogging,
+	{name: "listen-metrics-urls", def: "", group: groupProfiling,
 		usage: "Comma-separated URLs to also serve /metrics and the health endpoints on (plain HTTP or HTTPS).",
 		bind:  func(c *Config) value { return &urlsValue{&c.ListenMetricsURLs} }},
-	{name: "metrics", def: "basic", group: groupLogging,
+	{name: "metrics", def: "basic", group: groupProfiling,
 		usage: "Set of metrics exposed: 'basic', or 'extensive' to add gRPC latency histograms.",
 		bind:  func(c *Config) value { return &enumValue{p: &c.Metrics, allowed: []string{"basic", "extensive"}} }},
-	{name: "enable-pprof", def: "false", group: groupLogging,
+	{name: "enable-pprof", def: "false", group: groupProfiling,
 		usage: "Serve runtime profiling data over HTTP at /debug/pprof/ on the client URLs.",
 		bind:  func(c *Config) value { return &boolValue{&c.EnablePprof} }},
 	{name: "logger", def: "zap", group: groupLogging,
@@ -219,6 +375,192 @@ var flagTable = []flagSpec{
 	{name: "log-format", def: "json", group: groupLogging,
 		usage: "Log line format: json (one object per line) or console (human-readable).",
 		bind:  func(c *Config) value { return &stringValue{&c.LogFormat} }},
+	{name: "enable-log-rotation", def: "false", group: groupLogging,
+		noEffect: "Cairn does not rotate log files; use logrotate or journald",
+		usage:    "Rotate the one file --log-outputs names. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &boolValue{&c.EnableLogRotation} }},
+	{name: "log-rotation-config-json", def: DefaultLogRotationConfig, group: groupLogging,
+		noEffect: "Cairn does not rotate log files; use logrotate or journald",
+		usage:    "Log rotation settings as JSON: maxsize (MB), maxage (days), maxbackups, localtime, compress. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &stringValue{&c.LogRotationConfigJSON} }},
+	{name: "warning-unary-request-duration", def: "300ms", group: groupLogging,
+		usage: "Duration past which a unary request is logged as slow.",
+		bind:  func(c *Config) value { return &durationValue{&c.WarningUnaryRequestDuration} }},
+
+	{name: "enable-distributed-tracing", def: "false", group: groupTracing,
+		noEffect: "Cairn does not export OpenTelemetry traces",
+		usage:    "Export OpenTelemetry traces. Accepted for compatibility.",
+		bind:     func(c *Config) value { return &boolValue{&c.EnableDistributedTracing} }},
+	{name: "experimental-enable-distributed-tracing", def: "false", group: groupTracing,
+		replacedBy:  "enable-distributed-tracing",
+		deprecation: "--experimental-enable-distributed-tracing is deprecated in 3.6 and will be decommissioned in 3.7. Use --enable-distributed-tracing instead.",
+		usage:       "Deprecated name of --enable-distributed-tracing.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalEnableDistributedTracing} }},
+	{name: "distributed-tracing-address", def: "localhost:4317", group: groupTracing,
+		usage: "Address of the OpenTelemetry collector.",
+		bind:  func(c *Config) value { return &stringValue{&c.DistributedTracingAddress} }},
+	{name: "experimental-distributed-tracing-address", def: "localhost:4317", group: groupTracing,
+		replacedBy:  "distributed-tracing-address",
+		deprecation: "--experimental-distributed-tracing-address is deprecated in 3.6 and will be decommissioned in 3.7. Use --distributed-tracing-address instead.",
+		usage:       "Deprecated name of --distributed-tracing-address.",
+		bind:        func(c *Config) value { return &stringValue{&c.ExperimentalDistributedTracingAddress} }},
+	{name: "distributed-tracing-service-name", def: "etcd", group: groupTracing,
+		usage: "Service name in traces; the same on every member.",
+		bind:  func(c *Config) value { return &stringValue{&c.DistributedTracingServiceName} }},
+	{name: "experimental-distributed-tracing-service-name", def: "etcd", group: groupTracing,
+		replacedBy:  "distributed-tracing-service-name",
+		deprecation: "--experimental-distributed-tracing-service-name is deprecated in 3.6 and will be decommissioned in 3.7. Use --distributed-tracing-service-name instead.",
+		usage:       "Deprecated name of --distributed-tracing-service-name.",
+		bind:        func(c *Config) value { return &stringValue{&c.ExperimentalDistributedTracingServiceName} }},
+	{name: "distributed-tracing-instance-id", def: "", group: groupTracing,
+		usage: "Instance ID in traces; different on every member.",
+		bind:  func(c *Config) value { return &stringValue{&c.DistributedTracingInstanceID} }},
+	{name: "experimental-distributed-tracing-instance-id", def: "", group: groupTracing,
+		replacedBy:  "distributed-tracing-instance-id",
+		deprecation: "--experimental-distributed-tracing-instance-id is deprecated in 3.6 and will be decommissioned in 3.7. Use --distributed-tracing-instance-id instead.",
+		usage:       "Deprecated name of --distributed-tracing-instance-id.",
+		bind:        func(c *Config) value { return &stringValue{&c.ExperimentalDistributedTracingInstanceID} }},
+	{name: "distributed-tracing-sampling-rate", def: "0", group: groupTracing,
+		usage: "Spans sampled per million (0 to 1000000).",
+		bind:  func(c *Config) value { return &intValue{&c.DistributedTracingSamplingRate} }},
+	{name: "experimental-distributed-tracing-sampling-rate", def: "0", group: groupTracing,
+		replacedBy:  "distributed-tracing-sampling-rate",
+		deprecation: "--experimental-distributed-tracing-sampling-rate is deprecated in 3.6 and will be decommissioned in 3.7. Use --distributed-tracing-sampling-rate instead.",
+		usage:       "Deprecated name of --distributed-tracing-sampling-rate.",
+		bind:        func(c *Config) value { return &intValue{&c.ExperimentalDistributedTracingSamplingRate} }},
+
+	{name: "experimental-initial-corrupt-check", def: "false", group: groupExperimental,
+		gate:        FeatureInitialCorruptCheck,
+		deprecation: "--experimental-initial-corrupt-check is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=InitialCorruptCheck=true' instead.",
+		usage:       "Deprecated: use --feature-gates=InitialCorruptCheck=true. Compare the data with the other members' before serving.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalInitialCorruptCheck} }},
+	{name: "corrupt-check-time", def: "0s", group: groupExperimental,
+		usage: "Period of the check that compares this member's data with its peers' (0: never).",
+		bind:  func(c *Config) value { return &durationValue{&c.CorruptCheckTime} }},
+	{name: "experimental-corrupt-check-time", def: "0s", group: groupExperimental,
+		replacedBy:  "corrupt-check-time",
+		deprecation: "--experimental-corrupt-check-time is deprecated in v3.6 and will be decommissioned in v3.7. Use '--corrupt-check-time' instead.",
+		usage:       "Deprecated name of --corrupt-check-time.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalCorruptCheckTime} }},
+	{name: "experimental-compact-hash-check-enabled", def: "false", group: groupExperimental,
+		gate:        FeatureCompactHashCheck,
+		deprecation: "--experimental-compact-hash-check-enabled is deprecated in 3.6 and will be decommissioned in 3.7. Use '--feature-gates=CompactHashCheck=true' instead.",
+		usage:       "Deprecated: use --feature-gates=CompactHashCheck=true. Have the leader check the followers' compaction hashes.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalCompactHashCheckEnabled} }},
+	{name: "compact-hash-check-time", def: "1m", group: groupExperimental,
+		usage: "Period of the leader's check of the followers' compaction hashes.",
+		bind:  func(c *Config) value { return &durationValue{&c.CompactHashCheckTime} }},
+	{name: "experimental-compact-hash-check-time", def: "1m", group: groupExperimental,
+		replacedBy:  "compact-hash-check-time",
+		deprecation: "--experimental-compact-hash-check-time is deprecated in 3.6 and will be decommissioned in 3.7. Use '--compact-hash-check-time' instead.",
+		usage:       "Deprecated name of --compact-hash-check-time.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalCompactHashCheckTime} }},
+	{name: "experimental-enable-lease-checkpoint", def: "false", group: groupExperimental,
+		gate:        FeatureLeaseCheckpoint,
+		deprecation: "--experimental-enable-lease-checkpoint is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=LeaseCheckpoint=true' instead.",
+		usage:       "Deprecated: use --feature-gates=LeaseCheckpoint=true. Have the leader replicate the remaining TTL of leases.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalEnableLeaseCheckpoint} }},
+	{name: "experimental-enable-lease-checkpoint-persist", def: "false", group: groupExperimental,
+		gate:        FeatureLeaseCheckpointPersist,
+		deprecation: "--experimental-enable-lease-checkpoint-persist is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=LeaseCheckpointPersist=true' instead.",
+		usage:       "Deprecated: use --feature-gates=LeaseCheckpointPersist=true. Also persist the lease checkpoints; needs LeaseCheckpoint.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalEnableLeaseCheckpointPersist} }},
+	{name: "compaction-batch-limit", def: "1000", group: groupExperimental,
+		usage: "Most revisions a compaction deletes in one batch.",
+		bind:  func(c *Config) value { return &intValue{&c.CompactionBatchLimit} }},
+	{name: "experimental-compaction-batch-limit", def: "1000", group: groupExperimental,
+		replacedBy:  "compaction-batch-limit",
+		deprecation: "--experimental-compaction-batch-limit is deprecated in v3.6 and will be decommissioned in v3.7. Use '--compaction-batch-limit' instead.",
+		usage:       "Deprecated name of --compaction-batch-limit.",
+		bind:        func(c *Config) value { return &intValue{&c.ExperimentalCompactionBatchLimit} }},
+	{name: "compaction-sleep-interval", def: "0s", group: groupExperimental,
+		usage: "Pause between two compaction batches (0: the default, 10ms).",
+		bind:  func(c *Config) value { return &durationValue{&c.CompactionSleepInterval} }},
+	{name: "experimental-compaction-sleep-interval", def: "0s", group: groupExperimental,
+		replacedBy:  "compaction-sleep-interval",
+		deprecation: "--experimental-compaction-sleep-interval is deprecated in v3.6 and will be decommissioned in v3.7. Use 'compaction-sleep-interval' instead.",
+		usage:       "Deprecated name of --compaction-sleep-interval.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalCompactionSleepInterval} }},
+	{name: "experimental-peer-skip-client-san-verification", def: "false", group: groupExperimental,
+		replacedBy:  "peer-skip-client-san-verification",
+		deprecation: "--experimental-peer-skip-client-san-verification is deprecated in v3.6 and will be decommissioned in v3.7. Use '--peer-skip-client-san-verification' instead.",
+		usage:       "Deprecated name of --peer-skip-client-san-verification.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalPeerSkipClientSANVerification} }},
+	{name: "watch-progress-notify-interval", def: "10m", group: groupExperimental,
+		usage: "Interval of progress notifications to watchers that asked for them (a Go duration, e.g. 5s).",
+		bind:  func(c *Config) value { return &durationValue{&c.WatchProgressNotifyInterval} }},
+	{name: "experimental-watch-progress-notify-interval", def: "10m", group: groupExperimental,
+		replacedBy:  "watch-progress-notify-interval",
+		deprecation: "--experimental-watch-progress-notify-interval is deprecated in v3.6 and will be decommissioned in v3.7. Use '--watch-progress-notify-interval' instead.",
+		usage:       "Deprecated name of --watch-progress-notify-interval.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalWatchProgressNotifyInterval} }},
+	{name: "warning-apply-duration", def: "100ms", group: groupExperimental,
+		usage: "Duration past which applying an entry is logged as slow.",
+		bind:  func(c *Config) value { return &durationValue{&c.WarningApplyDuration} }},
+	{name: "experimental-warning-apply-duration", def: "100ms", group: groupExperimental,
+		replacedBy:  "warning-apply-duration",
+		deprecation: "--experimental-warning-apply-duration is deprecated in v3.6 and will be decommissioned in v3.7. Use '--warning-apply-duration' instead.",
+		usage:       "Deprecated name of --warning-apply-duration.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalWarningApplyDuration} }},
+	{name: "experimental-warning-unary-request-duration", def: "0s", shown: "300ms", group: groupExperimental,
+		replacedBy: "warning-unary-request-duration",
+		usage:      "Deprecated name of --warning-unary-request-duration.",
+		bind:       func(c *Config) value { return &durationValue{&c.ExperimentalWarningUnaryRequestDuration} }},
+	{name: "experimental-txn-mode-write-with-shared-buffer", def: "true", group: groupExperimental,
+		gate:        FeatureTxnModeWriteWithSharedBuffer,
+		deprecation: "--experimental-txn-mode-write-with-shared-buffer is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=TxnModeWriteWithSharedBuffer=true' instead.",
+		usage:       "Deprecated: use --feature-gates=TxnModeWriteWithSharedBuffer=true. Accepted for compatibility.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalTxnModeWriteWithSharedBuffer} }},
+	{name: "bootstrap-defrag-threshold-megabytes", def: "0", group: groupExperimental,
+		noEffect: "Pebble reclaims space by background compaction; there is no bbolt file to defragment",
+		usage:    "Defragment at start when that frees at least this many MB (0: never). Accepted for compatibility.",
+		bind:     func(c *Config) value { return &uintValue{&c.BootstrapDefragThresholdMegabytes} }},
+	{name: "experimental-bootstrap-defrag-threshold-megabytes", def: "0", group: groupExperimental,
+		replacedBy:  "bootstrap-defrag-threshold-megabytes",
+		deprecation: "--experimental-bootstrap-defrag-threshold-megabytes is deprecated in v3.6 and will be decommissioned in v3.7. Use '--bootstrap-defrag-threshold-megabytes' instead.",
+		usage:       "Deprecated name of --bootstrap-defrag-threshold-megabytes.",
+		bind:        func(c *Config) value { return &uintValue{&c.ExperimentalBootstrapDefragThresholdMegabytes} }},
+	{name: "max-learners", def: "1", group: groupExperimental,
+		usage: "Most learner members the cluster may have at once.",
+		bind:  func(c *Config) value { return &intValue{&c.MaxLearners} }},
+	{name: "experimental-max-learners", def: "1", group: groupExperimental, hidden: true,
+		replacedBy:  "max-learners",
+		deprecation: "--experimental-max-learners is deprecated in v3.6 and will be decommissioned in v3.7. Use '--max-learners' instead.",
+		usage:       "etcd 3.5's name of --max-learners.",
+		bind:        func(c *Config) value { return &intValue{&c.ExperimentalMaxLearners} }},
+	{name: "downgrade-check-time", def: "5s", group: groupExperimental,
+		usage: "Period of the leader's check whether a downgrade it started is complete.",
+		bind:  func(c *Config) value { return &durationValue{&c.DowngradeCheckTime} }},
+	{name: "experimental-downgrade-check-time", def: "5s", group: groupExperimental,
+		replacedBy:  "downgrade-check-time",
+		deprecation: "--experimental-downgrade-check-time is deprecated in v3.6 and will be decommissioned in v3.7. Use '--downgrade-check-time' instead.",
+		usage:       "Deprecated name of --downgrade-check-time.",
+		bind:        func(c *Config) value { return &durationValue{&c.ExperimentalDowngradeCheckTime} }},
+	{name: "experimental-memory-mlock", def: "false", group: groupExperimental,
+		replacedBy:  "memory-mlock",
+		deprecation: "--experimental-memory-mlock is deprecated in v3.6 and will be decommissioned in v3.7. Use '--memory-mlock' instead.",
+		usage:       "Deprecated name of --memory-mlock.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalMemoryMlock} }},
+	{name: "snapshot-catchup-entries", def: "5000", group: groupExperimental,
+		usage: "Applied entries kept in the raft log after a truncation, so that slightly slow followers catch up without a snapshot.",
+		bind:  func(c *Config) value { return &uint64Value{&c.SnapshotCatchUpEntries} }},
+	{name: "experimental-snapshot-catchup-entries", def: "5000", group: groupExperimental, fileKey: "experimental-snapshot-catch-up-entries",
+		replacedBy:  "snapshot-catchup-entries",
+		deprecation: "--experimental-snapshot-catchup-entries is deprecated in v3.6 and will be decommissioned in v3.7. Use '--snapshot-catchup-entries' instead.",
+		usage:       "Deprecated name of --snapshot-catchup-entries.",
+		bind:        func(c *Config) value { return &uint64Value{&c.ExperimentalSnapshotCatchUpEntries} }},
+	{name: "experimental-stop-grpc-service-on-defrag", def: "false", group: groupExperimental,
+		gate:        FeatureStopGRPCServiceOnDefrag,
+		deprecation: "--experimental-stop-grpc-service-on-defrag is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=StopGRPCServiceOnDefrag=true' instead.",
+		usage:       "Deprecated: use --feature-gates=StopGRPCServiceOnDefrag=true. Accepted for compatibility.",
+		bind:        func(c *Config) value { return &boolValue{&c.ExperimentalStopGRPCServiceOnDefrag} }},
+
+	{name: "force-new-cluster", def: "false", group: groupUnsafe,
+		usage: "Restart this member as a one-member cluster, keeping its data and dropping the other members. For disaster recovery: it may break the guarantees of consensus.",
+		bind:  func(c *Config) value { return &boolValue{&c.ForceNewCluster} }},
+	{name: "unsafe-no-fsync", def: "false", group: groupUnsafe,
+		usage: "Never sync writes to disk. For tests only: a crash loses acknowledged writes.",
+		bind:  func(c *Config) value { return &boolValue{&c.UnsafeNoFsync} }},
 
 	{name: "config-file", def: "", group: groupCommand, cmdOnly: true,
 		usage: "YAML configuration file. When given, all other flags and ETCD_* variables are ignored.",
@@ -229,6 +571,18 @@ var flagTable = []flagSpec{
 	{name: "help", def: "false", group: groupCommand, cmdOnly: true,
 		usage: "Print this help and exit (also -h).",
 		bind:  func(c *Config) value { return &boolValue{&c.ShowHelp} }},
+
+	ignoredFlag("cluster-active-size"), ignoredFlag("cluster-remove-delay"), ignoredFlag("cluster-sync-interval"),
+	ignoredFlag("config"), ignoredFlag("force"), ignoredFlag("max-result-buffer"), ignoredFlag("max-retry-attempts"),
+	ignoredFlag("peer-heartbeat-interval"), ignoredFlag("peer-election-timeout"), ignoredFlag("retry-interval"),
+	ignoredFlag("snapshot"), ignoredFlag("v"), ignoredFlag("vv"), ignoredFlag("test.coverprofile"), ignoredFlag("test.outputdir"),
+}
+
+// ignoredFlag declares one of the etcd v2 flags that etcd 3.6 still
+// accepts and ignores.
+func ignoredFlag(name string) flagSpec {
+	return flagSpec{name: name, group: groupCommand, ignored: true, usage: "etcd v2 flag, ignored.",
+		bind: func(*Config) value { return ignoredValue{} }}
 }
 
 // flagAliases maps short spellings to table names.
@@ -252,238 +606,3 @@ func lookupFlag(name string) *flagSpec {
 func envName(flag string) string {
 	return "ETCD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
-
-// value is one flag bound to its Config field.
-type value interface {
-	// set parses s in flag syntax and stores it.
-	set(s string) error
-	// String formats the stored value in flag syntax, so that
-	// set(String()) restores it.
-	String() string
-}
-
-// listSetter is implemented by values that also accept a YAML sequence.
-type listSetter interface {
-	setList(items []string) error
-}
-
-// boolFlag marks values that need no argument on the command line.
-type boolFlag interface{ isBool() }
-
-// yamlValuer gives the value to write in a YAML config file, when the flag
-// string would be the wrong YAML type.
-type yamlValuer interface{ yamlValue() any }
-
-// The errors Go's flag package uses for unparsable numbers; etcd reports
-// them in these words.
-var (
-	errParse = errors.New("parse error")
-	errRange = errors.New("value out of range")
-)
-
-func numError(err error) error {
-	if errors.Is(err, strconv.ErrRange) {
-		return errRange
-	}
-	return errParse
-}
-
-type stringValue struct{ p *string }
-
-func (v *stringValue) set(s string) error { *v.p = s; return nil }
-func (v *stringValue) String() string     { return *v.p }
-
-// enumValue is a string restricted to a fixed set, checked as it is parsed.
-type enumValue struct {
-	p       *string
-	allowed []string
-}
-
-func (v *enumValue) set(s string) error {
-	if !slices.Contains(v.allowed, s) {
-		return fmt.Errorf("valid values are %s", strings.Join(v.allowed, ", "))
-	}
-	*v.p = s
-	return nil
-}
-func (v *enumValue) String() string { return *v.p }
-
-type boolValue struct{ p *bool }
-
-func (v *boolValue) set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return errParse
-	}
-	*v.p = b
-	return nil
-}
-func (v *boolValue) String() string { return strconv.FormatBool(*v.p) }
-func (v *boolValue) isBool()        {}
-func (v *boolValue) yamlValue() any { return *v.p }
-
-type uint64Value struct{ p *uint64 }
-
-func (v *uint64Value) set(s string) error {
-	n, err := strconv.ParseUint(s, 0, 64)
-	if err != nil {
-		return numError(err)
-	}
-	*v.p = n
-	return nil
-}
-func (v *uint64Value) String() string { return strconv.FormatUint(*v.p, 10) }
-func (v *uint64Value) yamlValue() any { return *v.p }
-
-type uintValue struct{ p *uint }
-
-func (v *uintValue) set(s string) error {
-	n, err := strconv.ParseUint(s, 0, strconv.IntSize)
-	if err != nil {
-		return numError(err)
-	}
-	*v.p = uint(n)
-	return nil
-}
-func (v *uintValue) String() string { return strconv.FormatUint(uint64(*v.p), 10) }
-func (v *uintValue) yamlValue() any { return uint64(*v.p) }
-
-type int64Value struct{ p *int64 }
-
-func (v *int64Value) set(s string) error {
-	n, err := strconv.ParseInt(s, 0, 64)
-	if err != nil {
-		return numError(err)
-	}
-	*v.p = n
-	return nil
-}
-func (v *int64Value) String() string { return strconv.FormatInt(*v.p, 10) }
-func (v *int64Value) yamlValue() any { return *v.p }
-
-// millisValue is a duration given as a whole number of milliseconds, the
-// unit of etcd's --heartbeat-interval and --election-timeout, both on the
-// command line and in the config file.
-type millisValue struct{ p *time.Duration }
-
-// maxMillis keeps n*time.Millisecond from overflowing.
-const maxMillis = uint64(1<<63-1) / uint64(time.Millisecond)
-
-func (v *millisValue) set(s string) error {
-	n, err := strconv.ParseUint(s, 0, 64)
-	if err != nil {
-		return numError(err)
-	}
-	if n > maxMillis {
-		return errRange
-	}
-	*v.p = time.Duration(n) * time.Millisecond
-	return nil
-}
-func (v *millisValue) String() string {
-	return strconv.FormatInt(int64(*v.p/time.Millisecond), 10)
-}
-func (v *millisValue) yamlValue() any { return int64(*v.p / time.Millisecond) }
-
-// durationValue is a Go duration ("5s", "10m") on the command line; a bare
-// integer counts nanoseconds, which is how etcd's YAML config files give
-// durations.
-type durationValue struct{ p *time.Duration }
-
-func (v *durationValue) set(s string) error {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return errRange
-		}
-		*v.p = time.Duration(n)
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return errParse
-	}
-	if d < 0 {
-		return errRange
-	}
-	*v.p = d
-	return nil
-}
-func (v *durationValue) String() string { return v.p.String() }
-func (v *durationValue) yamlValue() any { return int64(*v.p) }
-
-// csvValue is a comma-separated list of strings kept in the order given,
-// items verbatim (etcd's --cipher-suites and --peer-cert-allowed-cn behave
-// so). The empty string is the empty list.
-type csvValue struct{ p *[]string }
-
-func (v *csvValue) set(s string) error {
-	if s == "" {
-		*v.p = nil
-		return nil
-	}
-	return v.setList(strings.Split(s, ","))
-}
-func (v *csvValue) setList(items []string) error {
-	*v.p = nil
-	if len(items) > 0 {
-		*v.p = slices.Clone(items)
-	}
-	return nil
-}
-
-// String joins the list with commas. Items holding commas (possible from
-// a config file's list) do not survive set(String()); the YAML list form
-// keeps them.
-func (v *csvValue) String() string { return strings.Join(*v.p, ",") }
-func (v *csvValue) yamlValue() any {
-	if *v.p == nil {
-		return []string{}
-	}
-	return slices.Clone(*v.p)
-}
-
-// urlsValue is a comma-separated list of URLs, stored sorted as etcd does.
-type urlsValue struct{ p *[]url.URL }
-
-func (v *urlsValue) set(s string) error {
-	us, err := ParseURLs(s)
-	if err != nil {
-		return err
-	}
-	*v.p = us
-	return nil
-}
-func (v *urlsValue) setList(items []string) error { return v.set(strings.Join(items, ",")) }
-func (v *urlsValue) String() string               { return FormatURLs(*v.p) }
-
-// clusterValue is --initial-cluster.
-type clusterValue struct{ p *map[string][]url.URL }
-
-func (v *clusterValue) set(s string) error {
-	m, err := ParseInitialCluster(s)
-	if err != nil {
-		return err
-	}
-	*v.p = m
-	return nil
-}
-func (v *clusterValue) setList(items []string) error { return v.set(strings.Join(items, ",")) }
-func (v *clusterValue) String() string               { return FormatInitialCluster(*v.p) }
-
-// listValue is a comma-separated list of strings, stored sorted and without
-// duplicates (etcd's --log-outputs behaves so).
-type listValue struct{ p *[]string }
-
-func (v *listValue) set(s string) error { return v.setList(strings.Split(s, ",")) }
-func (v *listValue) setList(items []string) error {
-	out := slices.Clone(items)
-	slices.Sort(out)
-	*v.p = slices.Compact(out)
-	return nil
-}
-
-// String joins the list with commas. A list whose items contain commas (a
-// file path, say) does not survive set(String()); the config file's YAML
-// list form keeps such items intact.
-func (v *listValue) String() string { return strings.Join(*v.p, ",") }
-func (v *listValue) yamlValue() any { return slices.Clone(*v.p) }

@@ -29,6 +29,9 @@ func TestFlagTableMatchesStruct(t *testing.T) {
 	c := &Config{}
 	byField := make(map[string]string)
 	for _, f := range flagTable {
+		if f.ignored {
+			continue // bound to nothing
+		}
 		sf := boundField(t, c, f)
 		if prev, dup := byField[sf.Name]; dup {
 			t.Errorf("--%s and --%s both fill %s", prev, f.name, sf.Name)
@@ -74,7 +77,13 @@ func TestUsage(t *testing.T) {
 	u := Usage()
 	for _, f := range flagTable {
 		line := "  --" + f.name
-		if _, isBool := f.bind(&Config{}).(boolFlag); !isBool {
+		if f.hidden || f.ignored {
+			if strings.Contains(u, line+" ") || strings.Contains(u, line+"\n") {
+				t.Errorf("usage lists hidden flag --%s", f.name)
+			}
+			continue
+		}
+		if !f.cmdOnly {
 			def := f.def
 			if f.shown != "" {
 				def = f.shown
@@ -92,11 +101,13 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// canonical is every flag's value in flag syntax, to compare configs.
+// canonical is every flag's value in flag syntax, to compare configs. The
+// deprecated flags are left out: once loaded, their values live in their
+// successors.
 func canonical(c *Config) map[string]string {
 	m := make(map[string]string)
 	for _, f := range flagTable {
-		if !f.cmdOnly {
+		if !f.cmdOnly && !f.ignored && f.replacedBy == "" && f.gate == "" {
 			m[f.name] = f.bind(c).String()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 )
@@ -46,6 +47,10 @@ func Load(args []string, environ []string) (*Config, error) {
 			return nil, errors.Join(errs...)
 		}
 		c.explicit = onCmdLine
+		c.given = maps.Clone(onCmdLine)
+	}
+	if errs := c.resolve(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 
 	if c.DataDir == "" {

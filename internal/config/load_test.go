@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -86,8 +87,50 @@ func TestLoadDefaults(t *testing.T) {
 		SelfSignedCertValidity:      1,
 		TLSMinVersion:               "TLS1.2",
 		EnableV2:                    true,
+
+		InitialElectionTickAdvance:    true,
+		PreVote:                       true,
+		MaxSnapshots:                  5,
+		MaxWALs:                       5,
+		BackendBboltFreelistType:      "map",
+		MaxConcurrentStreams:          math.MaxUint32,
+		GRPCKeepAliveMinTime:          5 * time.Second,
+		GRPCKeepAliveInterval:         2 * time.Hour,
+		GRPCKeepAliveTimeout:          20 * time.Second,
+		EnableGRPCGateway:             true,
+		RaftReadTimeout:               5 * time.Second,
+		RaftWriteTimeout:              5 * time.Second,
+		DiscoveryDialTimeout:          2 * time.Second,
+		DiscoveryRequestTimeout:       5 * time.Second,
+		DiscoveryKeepAliveTime:        2 * time.Second,
+		DiscoveryKeepAliveTimeout:     6 * time.Second,
+		DiscoveryInsecureTransport:    true,
+		DiscoveryFallback:             "exit",
+		V2Deprecation:                 "write-only",
+		CORS:                          []string{"*"},
+		HostWhitelist:                 []string{"*"},
+		LogRotationConfigJSON:         DefaultLogRotationConfig,
+		WarningUnaryRequestDuration:   300 * time.Millisecond,
+		DistributedTracingAddress:     "localhost:4317",
+		DistributedTracingServiceName: "etcd",
+		CompactHashCheckTime:          time.Minute,
+		CompactionBatchLimit:          1000,
+		WarningApplyDuration:          100 * time.Millisecond,
+		MaxLearners:                   1,
+		DowngradeCheckTime:            5 * time.Second,
+
+		ExperimentalDistributedTracingAddress:     "localhost:4317",
+		ExperimentalDistributedTracingServiceName: "etcd",
+		ExperimentalCompactHashCheckTime:          time.Minute,
+		ExperimentalCompactionBatchLimit:          1000,
+		ExperimentalWatchProgressNotifyInterval:   10 * time.Minute,
+		ExperimentalWarningApplyDuration:          100 * time.Millisecond,
+		ExperimentalTxnModeWriteWithSharedBuffer:  true,
+		ExperimentalMaxLearners:                   1,
+		ExperimentalDowngradeCheckTime:            5 * time.Second,
+		ExperimentalSnapshotCatchUpEntries:        5000,
 	}
-	got.Warnings, got.explicit = nil, nil
+	got.Warnings, got.explicit, got.given = nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load(nil, nil) =\n%+v\nwant\n%+v", got, want)
 	}
@@ -156,13 +199,97 @@ var flagSamples = map[string]struct{ in, want string }{
 	"cipher-suites":                               {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
 	"tls-min-version":                             {"TLS1.3", "TLS1.3"},
 	"tls-max-version":                             {"TLS1.3", "TLS1.3"},
+
+	"wal-dir":                              {"/var/lib/cairn/wal", "/var/lib/cairn/wal"},
+	"initial-election-tick-advance":        {"false", "false"},
+	"listen-client-http-urls":              {"http://127.0.0.1:2382,http://10.0.0.1:2382", "http://10.0.0.1:2382,http://127.0.0.1:2382"},
+	"max-snapshots":                        {"0", "0"},
+	"max-wals":                             {"10", "10"},
+	"memory-mlock":                         {"true", "true"},
+	"backend-bbolt-freelist-type":          {"array", "array"},
+	"backend-batch-interval":               {"10ms", "10ms"},
+	"backend-batch-limit":                  {"100", "100"},
+	"max-concurrent-streams":               {"0x100", "256"},
+	"grpc-keepalive-min-time":              {"1s", "1s"},
+	"grpc-keepalive-interval":              {"1h", "1h0m0s"},
+	"grpc-keepalive-timeout":               {"0", "0s"},
+	"socket-reuse-port":                    {"true", "true"},
+	"socket-reuse-address":                 {"true", "true"},
+	"enable-grpc-gateway":                  {"false", "false"},
+	"raft-read-timeout":                    {"7s", "7s"},
+	"raft-write-timeout":                   {"8s", "8s"},
+	"feature-gates":                        {"StopGRPCServiceOnDefrag=true, InitialCorruptCheck=true", "InitialCorruptCheck=true,StopGRPCServiceOnDefrag=true"},
+	"discovery":                            {"https://discovery.etcd.io/x", "https://discovery.etcd.io/x"},
+	"discovery-token":                      {"tok", "tok"},
+	"discovery-endpoints":                  {"10.0.0.9:2379,10.0.0.8:2379", "10.0.0.9:2379,10.0.0.8:2379"},
+	"discovery-dial-timeout":               {"3s", "3s"},
+	"discovery-request-timeout":            {"3s", "3s"},
+	"discovery-keepalive-time":             {"3s", "3s"},
+	"discovery-keepalive-timeout":          {"3s", "3s"},
+	"discovery-insecure-transport":         {"false", "false"},
+	"discovery-insecure-skip-tls-verify":   {"true", "true"},
+	"discovery-cert":                       {"/d.crt", "/d.crt"},
+	"discovery-key":                        {"/d.key", "/d.key"},
+	"discovery-cacert":                     {"/d-ca.crt", "/d-ca.crt"},
+	"discovery-user":                       {"u", "u"},
+	"discovery-password":                   {"p", "p"},
+	"discovery-fallback":                   {"proxy", "proxy"},
+	"discovery-proxy":                      {"http://proxy:3128", "http://proxy:3128"},
+	"discovery-srv":                        {"example.com", "example.com"},
+	"discovery-srv-name":                   {"c1", "c1"},
+	"pre-vote":                             {"false", "false"},
+	"v2-deprecation":                       {"write-only-drop-data,gone", "write-only"}, // enforced, as in etcd
+	"cors":                                 {"http://b.example:80, http://a.example:80,http://b.example:80", "http://a.example:80,http://b.example:80"},
+	"host-whitelist":                       {"b.example,a.example,,b.example", "a.example,b.example"},
+	"enable-log-rotation":                  {"true", "true"},
+	"log-rotation-config-json":             {"none", "none"},
+	"warning-unary-request-duration":       {"1s", "1s"},
+	"enable-distributed-tracing":           {"true", "true"},
+	"distributed-tracing-address":          {"collector:4317", "collector:4317"},
+	"distributed-tracing-service-name":     {"kv", "kv"},
+	"distributed-tracing-instance-id":      {"m1", "m1"},
+	"distributed-tracing-sampling-rate":    {"100", "100"},
+	"corrupt-check-time":                   {"5m", "5m0s"},
+	"compact-hash-check-time":              {"2m", "2m0s"},
+	"compaction-batch-limit":               {"500", "500"},
+	"compaction-sleep-interval":            {"20ms", "20ms"},
+	"warning-apply-duration":               {"200ms", "200ms"},
+	"bootstrap-defrag-threshold-megabytes": {"64", "64"},
+	"max-learners":                         {"3", "3"},
+	"downgrade-check-time":                 {"10s", "10s"},
+	"snapshot-catchup-entries":             {"100", "100"},
+	"force-new-cluster":                    {"true", "true"},
+	"unsafe-no-fsync":                      {"true", "true"},
+
+	"experimental-enable-distributed-tracing":           {"true", "true"},
+	"experimental-distributed-tracing-address":          {"collector:4317", "collector:4317"},
+	"experimental-distributed-tracing-service-name":     {"kv", "kv"},
+	"experimental-distributed-tracing-instance-id":      {"m1", "m1"},
+	"experimental-distributed-tracing-sampling-rate":    {"100", "100"},
+	"experimental-initial-corrupt-check":                {"true", "true"},
+	"experimental-corrupt-check-time":                   {"5m", "5m0s"},
+	"experimental-compact-hash-check-enabled":           {"true", "true"},
+	"experimental-compact-hash-check-time":              {"2m", "2m0s"},
+	"experimental-enable-lease-checkpoint":              {"true", "true"},
+	"experimental-enable-lease-checkpoint-persist":      {"false", "false"},
+	"experimental-compaction-batch-limit":               {"500", "500"},
+	"experimental-compaction-sleep-interval":            {"20ms", "20ms"},
+	"experimental-peer-skip-client-san-verification":    {"true", "true"},
+	"experimental-warning-apply-duration":               {"200ms", "200ms"},
+	"experimental-warning-unary-request-duration":       {"1s", "1s"},
+	"experimental-txn-mode-write-with-shared-buffer":    {"false", "false"},
+	"experimental-bootstrap-defrag-threshold-megabytes": {"64", "64"},
+	"experimental-max-learners":                         {"3", "3"},
+	"experimental-downgrade-check-time":                 {"10s", "10s"},
+	"experimental-memory-mlock":                         {"true", "true"},
+	"experimental-stop-grpc-service-on-defrag":          {"true", "true"},
 }
 
 // TestFlagForms sets every flag in each of its forms — --flag=v, -flag v,
 // ETCD_FLAG=v and a config file key — and checks the field it fills.
 func TestFlagForms(t *testing.T) {
 	for _, f := range flagTable {
-		if f.cmdOnly {
+		if f.cmdOnly || f.ignored {
 			continue
 		}
 		s, ok := flagSamples[f.name]
@@ -513,7 +640,7 @@ no-such-flag: 1
 func TestLoadEmptyConfigFile(t *testing.T) {
 	for _, content := range []string{"", "\n# nothing\n", "---\n", "~\n"} {
 		c := mustLoad(t, []string{"--config-file", writeFile(t, content)}, nil)
-		c.Warnings, c.explicit, c.ConfigFile = nil, nil, ""
+		c.Warnings, c.explicit, c.given, c.ConfigFile = nil, nil, nil, ""
 		if !reflect.DeepEqual(c, Default()) {
 			t.Errorf("config file %q: got %+v, want the defaults", content, c)
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // The mappings under which etcd's config files give TLS settings. Their keys
-// are listed in the flag table (fileKey): cert-file, key-file,
+// are listed in the flag table (fileKey, read by yaml.go): cert-file, key-file,
 // client-cert-file, client-key-file, client-cert-auth, trusted-ca-file,
 // auto-tls, crl-file and allowed-hostname in both; allowed-cn and
 // skip-client-san-verification under peer-transport-security only. etcd
@@ -23,17 +23,6 @@ const (
 	clientSecurity = "client-transport-security"
 	peerSecurity   = "peer-transport-security"
 )
-
-// lookupFileKey finds the flag a transport security key sets, by its
-// "section.key" name.
-func lookupFileKey(key string) *flagSpec {
-	for i := range flagTable {
-		if flagTable[i].fileKey == key {
-			return &flagTable[i]
-		}
-	}
-	return nil
-}
 
 // fixturesDir is where auto TLS keeps a listener's generated certificate,
 // as etcd does: <data-dir>/fixtures/client and <data-dir>/fixtures/peer.

@@ -27,6 +27,9 @@ ETCD_INITIAL_CLUSTER_TOKEN). Setting both for one flag is an error.
 `)
 	group := ""
 	for _, f := range flagTable {
+		if f.hidden || f.ignored {
+			continue
+		}
 		if f.group != group {
 			group = f.group
 			fmt.Fprintf(&b, "\n%s:\n", group)
@@ -35,12 +38,17 @@ ETCD_INITIAL_CLUSTER_TOKEN). Setting both for one flag is an error.
 		if f.shown != "" {
 			def = f.shown
 		}
-		if _, isBool := f.bind(&Config{}).(boolFlag); isBool {
+		if _, isBool := f.bind(&Config{}).(boolFlag); isBool && f.cmdOnly {
 			fmt.Fprintf(&b, "  --%s\n", f.name)
 		} else {
 			fmt.Fprintf(&b, "  --%s '%s'\n", f.name, def)
 		}
 		fmt.Fprintf(&b, "      %s\n", f.usage)
+		if f.name == "feature-gates" {
+			for _, line := range featureUsage() {
+				fmt.Fprintf(&b, "        %s\n", line)
+			}
+		}
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -55,6 +56,7 @@ func (c *Config) Validate() error {
 	}{
 		{"listen-peer-urls", c.ListenPeerURLs},
 		{"listen-client-urls", c.ListenClientURLs},
+		{"listen-client-http-urls", c.ListenClientHTTPURLs},
 		{"initial-advertise-peer-urls", c.InitialAdvertisePeerURLs},
 		{"advertise-client-urls", c.AdvertiseClientURLs},
 	} {
@@ -88,6 +90,8 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.checkTimeouts()...)
 	errs = append(errs, c.checkLogging()...)
 	errs = append(errs, c.checkTLS()...)
+	errs = append(errs, c.checkServing()...)
+	errs = append(errs, c.checkDiscovery()...)
 	return errors.Join(errs...)
 }
 
@@ -137,6 +141,110 @@ func (c *Config) checkLogging() []error {
 	}
 	if len(c.LogOutputs) == 0 {
 		errs = append(errs, errors.New("--log-outputs must name at least one output"))
+	}
+	if c.EnableLogRotation {
+		errs = append(errs, c.checkLogRotation()...)
+	}
+	return errs
+}
+
+// checkLogRotation applies etcd's checks of --enable-log-rotation, though
+// Cairn does not rotate logs: a configuration etcd refuses is refused here
+// too, so that it does not fail only once moved back to etcd.
+func (c *Config) checkLogRotation() []error {
+	var errs []error
+	if len(c.LogOutputs) != 1 || slices.Contains([]string{"default", "stderr", "stdout"}, c.LogOutputs[0]) {
+		errs = append(errs, errors.New("--log-outputs requires a single file path when --log-rotate-config-json is defined"))
+	}
+	var rotation struct {
+		MaxSize    int  `json:"maxsize"`
+		MaxAge     int  `json:"maxage"`
+		MaxBackups int  `json:"maxbackups"`
+		LocalTime  bool `json:"localtime"`
+		Compress   bool `json:"compress"`
+	}
+	if err := json.Unmarshal([]byte(c.LogRotationConfigJSON), &rotation); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			errs = append(errs, fmt.Errorf("improperly formatted log rotation config: %w", err))
+		} else {
+			errs = append(errs, fmt.Errorf("invalid log rotation config: %w", err))
+		}
+	}
+	return errs
+}
+
+// checkServing applies etcd's checks of the serving and background-task
+// flags.
+func (c *Config) checkServing() []error {
+	var errs []error
+	// Listeners bind to addresses, not names (except localhost). etcd
+	// checks this for the peer, client and metrics URLs too, where Cairn
+	// lets the listener report it.
+	for _, u := range c.ListenClientHTTPURLs {
+		if u.Scheme == "unix" || u.Scheme == "unixs" {
+			continue
+		}
+		if host, _, err := net.SplitHostPort(u.Host); err == nil && host != "localhost" && net.ParseIP(host) == nil {
+			errs = append(errs, fmt.Errorf("expected IP in URL for binding (%s)", u.String()))
+		}
+	}
+	if c.CompactHashCheckTime <= 0 {
+		errs = append(errs, fmt.Errorf("--compact-hash-check-time must be >0 (set to %v)", c.CompactHashCheckTime))
+	}
+	// etcd takes a negative value and then fails to bootstrap ("membership:
+	// too many learner members in cluster").
+	if c.MaxLearners < 0 {
+		errs = append(errs, fmt.Errorf("--max-learners must be >= 0 (set to %d)", c.MaxLearners))
+	}
+	if c.LeaseCheckpointPersist && !c.LeaseCheckpoint {
+		errs = append(errs, errors.New("enabling feature gate LeaseCheckpointPersist requires enabling feature gate LeaseCheckpoint"))
+	}
+	if c.EnableDistributedTracing {
+		// etcd's words, misspelling included.
+		const invalid = "distributed tracing configurition is not valid: (tracing sampling rate must be %s)"
+		switch rate := c.DistributedTracingSamplingRate; {
+		case rate < 0:
+			errs = append(errs, fmt.Errorf(invalid, "positive"))
+		case rate > 1000000:
+			errs = append(errs, fmt.Errorf(invalid, "less than 1000000"))
+		}
+	}
+	return errs
+}
+
+// checkDiscovery refuses the discovery flags: Cairn bootstraps a cluster
+// from --initial-cluster only. The tuning flags, which do nothing without
+// a discovery source, are accepted (Load warns when they are changed).
+func (c *Config) checkDiscovery() []error {
+	var errs []error
+	var given []string
+	for _, d := range []struct {
+		flag string
+		set  bool
+	}{
+		{"discovery", c.Discovery != ""},
+		{"discovery-token", c.DiscoveryToken != ""},
+		{"discovery-endpoints", len(c.DiscoveryEndpoints) > 0},
+		{"discovery-cert", c.DiscoveryCert != ""},
+		{"discovery-key", c.DiscoveryKey != ""},
+		{"discovery-cacert", c.DiscoveryCACert != ""},
+		{"discovery-user", c.DiscoveryUser != ""},
+		{"discovery-password", c.DiscoveryPassword != ""},
+		{"discovery-proxy", c.DiscoveryProxy != ""},
+		{"discovery-srv", c.DiscoverySRV != ""},
+		{"discovery-srv-name", c.DiscoverySRVName != ""},
+	} {
+		if d.set {
+			given = append(given, "--"+d.flag)
+		}
+	}
+	if len(given) > 0 {
+		errs = append(errs, fmt.Errorf("discovery is not supported: Cairn bootstraps a cluster from --initial-cluster only; remove %s",
+			strings.Join(given, ", ")))
+	}
+	if c.DiscoveryFallback == "proxy" {
+		errs = append(errs, errors.New(`v2 proxy is deprecated, and --discovery-fallback can't be configured as "proxy"`))
 	}
 	return errs
 }

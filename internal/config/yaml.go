@@ -51,6 +51,7 @@ func (c *Config) applyYAMLNode(n *yaml.Node) []error {
 			return
 		}
 		setAt[f.name] = k.Line
+		c.markGiven(f.name)
 		if err := setFromNode(key, f.bind(c), v); err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %w", v.Line, err))
 		}
@@ -67,12 +68,15 @@ func (c *Config) applyYAMLNode(n *yaml.Node) []error {
 			continue
 		}
 		seen[key] = true
-		if key == clientSecurity || key == peerSecurity {
-			errs = append(errs, c.applySecurityYAML(key, v, set)...)
+		if isFileSection(key) {
+			errs = append(errs, c.applySectionYAML(key, v, set)...)
 			continue
 		}
 		f := lookupFlag(key)
-		if f == nil || f.cmdOnly || f.name != key {
+		if f == nil || f.cmdOnly || f.ignored || f.name != key {
+			f = lookupFileKey(key)
+		}
+		if f == nil {
 			c.warn("unrecognized config file key", slog.String("key", key), slog.Int("line", k.Line))
 			continue
 		}
@@ -81,23 +85,32 @@ func (c *Config) applyYAMLNode(n *yaml.Node) []error {
 	return errs
 }
 
-// applySecurityYAML reads one of etcd's transport security mappings,
-// setting each key's flag through set.
-func (c *Config) applySecurityYAML(section string, n *yaml.Node, set func(key string, k, v *yaml.Node, f *flagSpec)) []error {
+// applySectionYAML reads one of the nested mappings of etcd's files (the
+// transport security ones, socket-options, discovery-config), named by its
+// dotted path, setting each key's flag through set.
+func (c *Config) applySectionYAML(path string, n *yaml.Node, set func(key string, k, v *yaml.Node, f *flagSpec)) []error {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return []error{fmt.Errorf("line %d: %s must map TLS settings to values", n.Line, section)}
+		what := "settings"
+		if path == clientSecurity || path == peerSecurity {
+			what = "TLS settings"
+		}
+		return []error{fmt.Errorf("line %d: %s must map %s to values", n.Line, path, what)}
 	}
 	var errs []error
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
-			errs = append(errs, fmt.Errorf("line %d: a key in %s must be a setting name", k.Line, section))
+			errs = append(errs, fmt.Errorf("line %d: a key in %s must be a setting name", k.Line, path))
 			continue
 		}
-		key := section + "." + k.Value
+		key := path + "." + k.Value
+		if isFileSection(key) {
+			errs = append(errs, c.applySectionYAML(key, v, set)...)
+			continue
+		}
 		f := lookupFileKey(key)
 		if f == nil {
 			c.warn("unrecognized config file key", slog.String("key", key), slog.Int("line", k.Line))
@@ -106,6 +119,28 @@ func (c *Config) applySecurityYAML(section string, n *yaml.Node, set func(key st
 		set(key, k, v, f)
 	}
 	return errs
+}
+
+// lookupFileKey finds the flag a config file sets under a key other than
+// the flag's own name: a top-level key, or a "section.key" path.
+func lookupFileKey(key string) *flagSpec {
+	for i := range flagTable {
+		if flagTable[i].fileKey == key {
+			return &flagTable[i]
+		}
+	}
+	return nil
+}
+
+// isFileSection reports whether path (dotted) names a mapping of etcd's
+// config files that holds flags.
+func isFileSection(path string) bool {
+	for _, f := range flagTable {
+		if strings.HasPrefix(f.fileKey, path+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // setFromNode stores one YAML value into the flag named key.
@@ -161,14 +196,32 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes c as an etcd config file: one key per flag, in table
 // order, with values in the types etcd's file uses (integers for counts and
 // milliseconds, comma-separated strings for URL lists, lists for
-// log-outputs and the TLS name lists), and the TLS flags etcd reads from
-// client-transport-security: and peer-transport-security: in those
-// mappings.
+// log-outputs and the TLS name lists), and the flags etcd reads from nested
+// mappings (client-transport-security:, peer-transport-security:,
+// socket-options:, discovery-config:) in those mappings. Deprecated flags
+// are left out: Load has folded their values into their successors, which
+// are written instead, so the file loads without deprecation warnings.
 func (c *Config) MarshalYAML() (any, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	sections := make(map[string]*yaml.Node)
+	// section returns the mapping at a dotted path, adding it (and its
+	// parents) at the end of their parents when new.
+	var section func(path string) *yaml.Node
+	section = func(path string) *yaml.Node {
+		if s, ok := sections[path]; ok {
+			return s
+		}
+		parent, key := m, path
+		if i := strings.LastIndexByte(path, '.'); i >= 0 {
+			parent, key = section(path[:i]), path[i+1:]
+		}
+		s := &yaml.Node{Kind: yaml.MappingNode}
+		parent.Content = append(parent.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, s)
+		sections[path] = s
+		return s
+	}
 	for _, f := range flagTable {
-		if f.cmdOnly {
+		if f.cmdOnly || f.ignored || f.replacedBy != "" || f.gate != "" {
 			continue
 		}
 		v := f.bind(c)
@@ -183,12 +236,8 @@ func (c *Config) MarshalYAML() (any, error) {
 			return nil, err
 		}
 		parent, key := m, f.name
-		if section, nested, ok := strings.Cut(f.fileKey, "."); ok {
-			if sections[section] == nil {
-				sections[section] = &yaml.Node{Kind: yaml.MappingNode}
-				m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: section}, sections[section])
-			}
-			parent, key = sections[section], nested
+		if i := strings.LastIndexByte(f.fileKey, '.'); i >= 0 {
+			parent, key = section(f.fileKey[:i]), f.fileKey[i+1:]
 		}
 		parent.Content = append(parent.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &val)
 	}
