@@ -22,7 +22,25 @@
 //     The TLS flags may also be given as etcd's files give them, under
 //     client-transport-security: and peer-transport-security: (cert-file,
 //     key-file, client-cert-auth, trusted-ca-file, auto-tls, crl-file,
-//     allowed-cn, allowed-hostname, ...; see tls.go).
+//     allowed-cn, allowed-hostname, ...; see tls.go); so may the socket
+//     flags under socket-options: and the discovery flags under
+//     discovery-config: (fileKey in flags.go).
+//
+// # etcd 3.6's deprecations and feature gates
+//
+// Cairn takes every flag etcd 3.6 takes. Most --experimental-* flags were
+// renamed in etcd 3.6 (--experimental-corrupt-check-time became
+// --corrupt-check-time) or replaced by a feature gate
+// (--experimental-initial-corrupt-check by
+// --feature-gates=InitialCorruptCheck=true). Load folds each deprecated flag
+// given alone into its successor, with etcd's deprecation warning, and
+// refuses a flag given together with its successor, as etcd does (see
+// resolve.go for the details, and the one deliberate difference). The
+// server reads only the successors: the effective fields (CorruptCheckTime,
+// InitialCorruptCheck, ...) and Feature. Flags that mean nothing for
+// Cairn's storage (bbolt tuning, WAL file retention, memory locking, log
+// rotation, tracing) are accepted, with a warning when changed; asking for
+// discovery is an error, since Cairn bootstraps from --initial-cluster.
 //
 // After the sources are read, two values are derived as etcd derives them:
 // an empty --data-dir becomes "<name>.etcd", and when --name is not

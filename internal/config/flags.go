@@ -578,6 +578,12 @@ var flagTable = []flagSpec{
 	ignoredFlag("snapshot"), ignoredFlag("v"), ignoredFlag("vv"), ignoredFlag("test.coverprofile"), ignoredFlag("test.outputdir"),
 }
 
+// deprecated reports whether etcd 3.6 deprecated the flag: config files
+// Cairn writes leave such flags out.
+func (f *flagSpec) deprecated() bool {
+	return f.replacedBy != "" || f.gate != "" || f.deprecation != ""
+}
+
 // ignoredFlag declares one of the etcd v2 flags that etcd 3.6 still
 // accepts and ignores.
 func ignoredFlag(name string) flagSpec {

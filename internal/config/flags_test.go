@@ -103,11 +103,11 @@ func TestUsage(t *testing.T) {
 
 // canonical is every flag's value in flag syntax, to compare configs. The
 // deprecated flags are left out: once loaded, their values live in their
-// successors.
+// successors, or have no effect.
 func canonical(c *Config) map[string]string {
 	m := make(map[string]string)
 	for _, f := range flagTable {
-		if !f.cmdOnly && !f.ignored && f.replacedBy == "" && f.gate == "" {
+		if !f.cmdOnly && !f.ignored && !f.deprecated() {
 			m[f.name] = f.bind(c).String()
 		}
 	}

@@ -28,8 +28,10 @@ const maxElectionTimeout = 50 * time.Second
 // Validate checks the configuration as a whole and returns every problem at
 // once (errors.Join), one line each, or nil. Messages follow etcd's where
 // etcd has one. It checks the member name and URLs, --initial-cluster against this
-// member, the cluster state, the raft timeouts, the logging settings, the
-// TLS settings (without reading the certificate files), and
+// member, the cluster state, the raft timeouts, the logging settings (log
+// rotation included), the TLS settings (without reading the certificate
+// files), the limits etcd checks on the serving and background flags,
+// that no discovery is asked for, and
 // that the data directory exists or can be created, and is writable; a
 // directory created for that check is removed again, so Validate leaves the
 // filesystem as it found it.
@@ -156,13 +158,7 @@ func (c *Config) checkLogRotation() []error {
 	if len(c.LogOutputs) != 1 || slices.Contains([]string{"default", "stderr", "stdout"}, c.LogOutputs[0]) {
 		errs = append(errs, errors.New("--log-outputs requires a single file path when --log-rotate-config-json is defined"))
 	}
-	var rotation struct {
-		MaxSize    int  `json:"maxsize"`
-		MaxAge     int  `json:"maxage"`
-		MaxBackups int  `json:"maxbackups"`
-		LocalTime  bool `json:"localtime"`
-		Compress   bool `json:"compress"`
-	}
+	var rotation logRotationConfig
 	if err := json.Unmarshal([]byte(c.LogRotationConfigJSON), &rotation); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
@@ -172,6 +168,15 @@ func (c *Config) checkLogRotation() []error {
 		}
 	}
 	return errs
+}
+
+// logRotationConfig is the shape of --log-rotation-config-json.
+type logRotationConfig struct {
+	MaxSize    int  `json:"maxsize"`    // megabytes
+	MaxAge     int  `json:"maxage"`     // days; 0: no limit
+	MaxBackups int  `json:"maxbackups"` // 0: no limit
+	LocalTime  bool `json:"localtime"`
+	Compress   bool `json:"compress"`
 }
 
 // checkServing applies etcd's checks of the serving and background-task

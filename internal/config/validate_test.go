@@ -142,6 +142,53 @@ func TestValidate(t *testing.T) {
 		{name: "data dir cannot be created", modify: func(t *testing.T, c *Config) {
 			c.DataDir = "/proc/cairn-test/data"
 		}, want: []string{"cannot access data directory: mkdir /proc/cairn-test: no such file or directory"}},
+		// etcd 3.6's checks of its later flags (messages from etcd 3.6.16).
+		{name: "client HTTP URL names a host", modify: func(t *testing.T, c *Config) {
+			c.ListenClientHTTPURLs = mustURLs(t, "http://example.com:1", "http://localhost:2", "http://[::1]:3", "unix://sock")
+		}, want: []string{"expected IP in URL for binding (http://example.com:1)"}},
+		{name: "zero compact hash check period", modify: func(t *testing.T, c *Config) { c.CompactHashCheckTime = 0 },
+			want: []string{"--compact-hash-check-time must be >0 (set to 0s)"}},
+		{name: "negative max learners", modify: func(t *testing.T, c *Config) { c.MaxLearners = -1 },
+			want: []string{"--max-learners must be >= 0 (set to -1)"}},
+		{name: "no learners", modify: func(t *testing.T, c *Config) { c.MaxLearners = 0 }},
+		{name: "lease checkpoint persistence alone", modify: func(t *testing.T, c *Config) { c.LeaseCheckpointPersist = true },
+			want: []string{"enabling feature gate LeaseCheckpointPersist requires enabling feature gate LeaseCheckpoint"}},
+		{name: "tracing sampling rate negative", modify: func(t *testing.T, c *Config) {
+			c.EnableDistributedTracing, c.DistributedTracingSamplingRate = true, -1
+		}, want: []string{"distributed tracing configurition is not valid: (tracing sampling rate must be positive)"}},
+		{name: "tracing sampling rate too high", modify: func(t *testing.T, c *Config) {
+			c.EnableDistributedTracing, c.DistributedTracingSamplingRate = true, 1000001
+		}, want: []string{"distributed tracing configurition is not valid: (tracing sampling rate must be less than 1000000)"}},
+		{name: "tracing sampling rate of a million", modify: func(t *testing.T, c *Config) {
+			c.EnableDistributedTracing, c.DistributedTracingSamplingRate = true, 1000000
+		}},
+		{name: "tracing off ignores its rate", modify: func(t *testing.T, c *Config) { c.DistributedTracingSamplingRate = -1 }},
+		{name: "log rotation without a file", modify: func(t *testing.T, c *Config) { c.EnableLogRotation = true },
+			want: []string{"--log-outputs requires a single file path when --log-rotate-config-json is defined"}},
+		{name: "log rotation of two files", modify: func(t *testing.T, c *Config) {
+			c.EnableLogRotation, c.LogOutputs = true, []string{"/a.log", "/b.log"}
+		}, want: []string{"--log-outputs requires a single file path when --log-rotate-config-json is defined"}},
+		{name: "log rotation of one file", modify: func(t *testing.T, c *Config) {
+			c.EnableLogRotation, c.LogOutputs = true, []string{"/a.log"}
+		}},
+		{name: "log rotation config not JSON", modify: func(t *testing.T, c *Config) {
+			c.EnableLogRotation, c.LogOutputs, c.LogRotationConfigJSON = true, []string{"/a.log"}, "xx"
+		}, want: []string{"improperly formatted log rotation config: invalid character 'x' looking for beginning of value"}},
+		{name: "log rotation config empty", modify: func(t *testing.T, c *Config) {
+			c.EnableLogRotation, c.LogOutputs, c.LogRotationConfigJSON = true, []string{"/a.log"}, ""
+		}, want: []string{"improperly formatted log rotation config: unexpected end of JSON input"}},
+		{name: "log rotation config of the wrong type", modify: func(t *testing.T, c *Config) {
+			c.EnableLogRotation, c.LogOutputs, c.LogRotationConfigJSON = true, []string{"/a.log"}, `{"maxsize":"x"}`
+		}, want: []string{"invalid log rotation config: json: cannot unmarshal string into Go struct field logRotationConfig.maxsize of type int"}},
+		{name: "log rotation config unchecked when off", modify: func(t *testing.T, c *Config) { c.LogRotationConfigJSON = "xx" }},
+		{name: "discovery", modify: func(t *testing.T, c *Config) {
+			c.Discovery, c.DiscoverySRV, c.DiscoveryEndpoints = "https://discovery.etcd.io/x", "example.com", []string{"10.0.0.1:2379"}
+		}, want: []string{"discovery is not supported: Cairn bootstraps a cluster from --initial-cluster only; remove --discovery, --discovery-endpoints, --discovery-srv"}},
+		{name: "discovery tuning alone", modify: func(t *testing.T, c *Config) {
+			c.DiscoveryDialTimeout, c.DiscoveryInsecureTransport = time.Minute, false
+		}},
+		{name: "discovery fallback proxy", modify: func(t *testing.T, c *Config) { c.DiscoveryFallback = "proxy" },
+			want: []string{`v2 proxy is deprecated, and --discovery-fallback can't be configured as "proxy"`}},
 		{name: "every problem at once", modify: func(t *testing.T, c *Config) {
 			c.Name = "x"
 			c.DataDir = "/proc/foo"

@@ -200,7 +200,8 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 // mappings (client-transport-security:, peer-transport-security:,
 // socket-options:, discovery-config:) in those mappings. Deprecated flags
 // are left out: Load has folded their values into their successors, which
-// are written instead, so the file loads without deprecation warnings.
+// are written instead (or, for --max-snapshots and --v2-deprecation, they
+// have no effect), so the file loads without deprecation warnings.
 func (c *Config) MarshalYAML() (any, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	sections := make(map[string]*yaml.Node)
@@ -221,7 +222,7 @@ func (c *Config) MarshalYAML() (any, error) {
 		return s
 	}
 	for _, f := range flagTable {
-		if f.cmdOnly || f.ignored || f.replacedBy != "" || f.gate != "" {
+		if f.cmdOnly || f.ignored || f.deprecated() {
 			continue
 		}
 		v := f.bind(c)
