@@ -26,6 +26,9 @@ func FuzzConfigYAML(f *testing.F) {
 		"- a\n- b\n",
 		"name: [x\n",
 		"quota-backend-bytes: -1\nmax-request-bytes: 0x10\nmax-txn-ops: 1e3\n",
+		"socket-options:\n  reuse-port: true\ndiscovery-config:\n  client:\n    endpoints: [a, b]\n    secure: {cert: x}\n",
+		"feature-gates: InitialCorruptCheck=true,AllBeta=false\ncors: http://a:1,http://b:2\nhost-whitelist: [b, a, a]\n",
+		"experimental-snapshot-catch-up-entries: 7\nexperimental-corrupt-check-time: 1000\nmax-concurrent-streams: 0x10\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -105,6 +108,9 @@ func FuzzLoadArgs(f *testing.F) {
 		"--name\x00m1", "-name=m1\x00--initial-cluster\x00m1=http://localhost:2380",
 		"--bogus\x00x", "--\x00x", "---x", "--version=maybe", "-h", "--listen-client-urls\x00foo",
 		"--heartbeat-interval\x0018446744073709551615",
+		"--feature-gates=AllAlpha=true\x00--experimental-initial-corrupt-check",
+		"--experimental-corrupt-check-time=1s\x00--cors=http://a:1\x00--v\x00--max-wals=1",
+		"--experimental-warning-unary-request-duration=1s\x00--warning-unary-request-duration=0",
 	} {
 		f.Add(seed)
 	}
