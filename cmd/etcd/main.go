@@ -81,8 +81,12 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	<-ctx.Done()
-	lg.Info("received signal; shutting down")
+	select {
+	case <-ctx.Done():
+		lg.Info("received signal; shutting down")
+	case <-srv.Done():
+		// The server stopped on its own (it was removed from the cluster).
+	}
 	if err := srv.Close(); err != nil {
 		lg.Error("cannot close server", "error", err)
 		return 1

@@ -88,6 +88,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+	// done is closed when close finished; removedOnce guards onRemoved.
+	done        chan struct{}
+	removedOnce sync.Once
 }
 
 // New prepares a member from cfg; it opens nothing until Start.
@@ -100,6 +103,7 @@ func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 		readKick:      make(chan struct{}, 1),
 		leaderChanged: make(chan struct{}, 1),
 		stopping:      make(chan struct{}),
+		done:          make(chan struct{}),
 		reqTimeout:    5*time.Second + 2*cfg.ElectionTimeout,
 	}, nil
 }
@@ -234,7 +238,8 @@ func (s *Server) startTransport() error {
 		s.peerListeners = append(s.peerListeners, l)
 		secure = append(secure, u.Scheme == "https" || u.Scheme == "unixs")
 	}
-	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT, TLS: clientTLS},
+	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT, TLS: clientTLS,
+		OnRemoved: s.onRemoved},
 		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
 	for i, l := range s.peerListeners {
 		if secure[i] {
@@ -285,7 +290,31 @@ func (s *Server) syncPeers() {
 	for _, id := range s.cluster.RemovedIDs() {
 		s.transport.RemovePeer(id)
 	}
+	if s.cluster.IsRemoved(s.memberID) {
+		s.onRemoved()
+	}
 }
+
+// onRemoved stops a member that learned it was removed from the cluster,
+// by applying its removal or from a peer's refusal, as etcd stops: its data
+// dir can never serve this cluster again. Done is closed once it stopped.
+func (s *Server) onRemoved() {
+	s.removedOnce.Do(func() {
+		s.lg.Error("the member has been permanently removed from the cluster")
+		s.lg.Error("the data-dir used by this member must be removed", "data-dir", s.cfg.DataDir)
+		// A short delay lets the answers already on their way reach the
+		// clients (the removal's own, when it was proposed here).
+		time.AfterFunc(10*s.cfg.HeartbeatInterval, func() {
+			if err := s.Close(); err != nil {
+				s.lg.Warn("error while stopping the removed member", "error", err)
+			}
+		})
+	})
+}
+
+// Done is closed when the server stopped: after Close, or on its own when
+// it was removed from the cluster.
+func (s *Server) Done() <-chan struct{} { return s.done }
 
 // raftReporter passes transport delivery failures to raft.
 type raftReporter struct{ s *Server }
@@ -379,7 +408,10 @@ func (s *Server) ClientAddrs() []net.Addr {
 // Close stops serving, stops raft and the applier, and closes storage.
 // In-flight requests get "server stopped".
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	s.closeOnce.Do(func() {
+		s.closeErr = s.close()
+		close(s.done)
+	})
 	return s.closeErr
 }
 

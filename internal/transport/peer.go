@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,9 +41,12 @@ type peer struct {
 		conn *grpc.ClientConn
 	}
 	snapshotting atomic.Bool
-	ctx          context.Context
-	cancel       context.CancelFunc
-	done         chan struct{}
+	// unsent counts messages queued or taken for a frame but not yet
+	// handed to gRPC (or lost with a broken stream).
+	unsent atomic.Int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newPeer(t *Transport, id uint64, urls []string) *peer {
@@ -80,6 +84,24 @@ func (p *peer) probe() {
 		if err == nil {
 			p.t.cfg.OnRTT(p.id, time.Since(start))
 		}
+		p.t.checkRemoved(err)
+	}
+}
+
+// drain waits until the peer's queue is empty, timeout passes or closed is
+// closed.
+func (p *peer) drain(timeout time.Duration, closed <-chan struct{}) {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for p.unsent.Load() > 0 {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return
+		case <-closed:
+			return
+		}
 	}
 }
 
@@ -94,9 +116,15 @@ func (p *peer) stop() {
 	p.mu.Unlock()
 }
 
+// setURLs changes where the peer is reached. The connection is dropped only
+// when the URLs changed: membership updates re-announce every member, and
+// closing a live connection would break the streams and calls on it.
 func (p *peer) setURLs(urls []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if slices.Equal(p.mu.urls, urls) {
+		return
+	}
 	p.mu.urls = append([]string(nil), urls...)
 	if p.mu.conn != nil {
 		p.mu.conn.Close()
@@ -107,6 +135,7 @@ func (p *peer) setURLs(urls []string) {
 func (p *peer) enqueue(m *raftpb.Message) bool {
 	select {
 	case p.msgc <- m:
+		p.unsent.Add(1)
 		return true
 	default:
 		return false
@@ -174,10 +203,13 @@ func (p *peer) stream() error {
 	}
 	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
 	if err != nil {
+		p.unsent.Add(-1) // first is lost
 		p.t.reporter.ReportUnreachable(p.id)
 		return err
 	}
 	batch := []*raftpb.Message{first}
+	// Whatever is still in batch when the stream ends is lost.
+	defer func() { p.unsent.Add(-int64(len(batch))) }()
 	for {
 		batch = p.fill(batch)
 		// A fresh buffer per frame: gRPC may still be writing the previous
@@ -187,8 +219,14 @@ func (p *peer) stream() error {
 			return err
 		}
 		if err := st.SendMsg(&Frame{B: buf}); err != nil {
+			if errors.Is(err, io.EOF) {
+				// The peer ended the stream: its status says why.
+				err = st.RecvMsg(&Frame{})
+				p.t.checkRemoved(err)
+			}
 			return err
 		}
+		p.unsent.Add(-int64(len(batch)))
 		batch = batch[:0]
 		select {
 		case m := <-p.msgc:

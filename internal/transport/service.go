@@ -42,6 +42,9 @@ type Handler interface {
 	// MemberPromote promotes a learner on the leader, which alone knows
 	// whether it caught up.
 	MemberPromote(ctx context.Context, id uint64) error
+	// PeerHashKV hashes this member's key-value history up to rev, for
+	// the corruption checks of other members.
+	PeerHashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error)
 }
 
 // ErrClusterMismatch: a peer from another cluster, or a removed member.
@@ -72,6 +75,16 @@ var serviceDesc = grpc.ServiceDesc{
 				return nil, status.Error(codes.InvalidArgument, "malformed member promote")
 			}
 			return nil, s.h.MemberPromote(ctx, binary.BigEndian.Uint64(in))
+		})},
+		{MethodName: "HashKV", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
+			if len(in) != 8 {
+				return nil, status.Error(codes.InvalidArgument, "malformed hashkv")
+			}
+			resp, err := s.h.PeerHashKV(ctx, int64(binary.BigEndian.Uint64(in)))
+			if err != nil {
+				return nil, err
+			}
+			return proto.Marshal(resp)
 		})},
 		{MethodName: "LeaseTimeToLive", Handler: unary(func(s *server, ctx context.Context, in []byte) ([]byte, error) {
 			req := &pb.LeaseTimeToLiveRequest{}
@@ -130,9 +143,7 @@ func (s *server) check(ctx context.Context) (uint64, error) {
 		return 0, status.Error(codes.FailedPrecondition, fmt.Sprintf("%v: cluster ID %x, ours %x", ErrClusterMismatch, cid, s.t.cfg.ClusterID))
 	}
 	if from != 0 && s.h.IsRemoved(from) {
-		return 0, status.Error(codes.FailedPrecondition, fmt.Sprintf("member %x was removed from the cluster", from))
-	}
-	if from != 0 {
+		return 0, status.Error(codes.FailedPrecondition, fmt.Sprintf("member %x %s", from, errRemovedText))
 	}
 	return from, nil
 }

@@ -5,11 +5,14 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +59,10 @@ type Config struct {
 	// ProbeInterval.
 	OnRTT         func(peer uint64, d time.Duration)
 	ProbeInterval time.Duration
+	// OnRemoved, when set, is called (once) when a peer refuses this
+	// member because it was removed from the cluster: a removed member may
+	// never apply its own removal, as the leader stops replicating to it.
+	OnRemoved func()
 }
 
 // Transport sends raft messages to peers and serves theirs.
@@ -71,8 +78,23 @@ type Transport struct {
 		sync.Mutex
 		peers map[uint64]*peer
 	}
-	closed chan struct{}
-	wg     sync.WaitGroup
+	closed  chan struct{}
+	wg      sync.WaitGroup
+	removed sync.Once
+}
+
+// ErrRemoved is what peers answer a member that was removed from the
+// cluster.
+const errRemovedText = "was removed from the cluster"
+
+// checkRemoved reports a peer's refusal of this member as removed.
+func (t *Transport) checkRemoved(err error) {
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), errRemovedText) {
+		return
+	}
+	if t.cfg.OnRemoved != nil {
+		t.removed.Do(t.cfg.OnRemoved)
+	}
 }
 
 // New creates a transport; Serve starts receiving, AddPeer starts sending.
@@ -157,10 +179,22 @@ func (t *Transport) RemovePeer(id uint64) {
 	p, ok := t.mu.peers[id]
 	delete(t.mu.peers, id)
 	t.mu.Unlock()
-	if ok {
-		p.stop()
+	if !ok {
+		return
 	}
+	// Messages already queued (the commit of the member's own removal
+	// among them) still go out, for a moment, so the removed member
+	// usually learns of its removal by applying it.
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		p.drain(removeDrainTimeout, t.closed)
+		p.stop()
+	}()
 }
+
+// removeDrainTimeout bounds how long a removed peer's queue may drain.
+const removeDrainTimeout = time.Second
 
 // Send queues messages for their peers. It never blocks: a full queue drops
 // the message and reports the peer unreachable.
@@ -288,6 +322,16 @@ func (t *Transport) LeaseTimeToLive(ctx context.Context, to uint64, r *pb.LeaseT
 		return nil, err
 	}
 	resp := &pb.LeaseTimeToLiveResponse{}
+	return resp, proto.Unmarshal(out, resp)
+}
+
+// HashKV asks member to for the hash of its key-value history up to rev.
+func (t *Transport) HashKV(ctx context.Context, to uint64, rev int64) (*pb.HashKVResponse, error) {
+	out, err := t.invoke(ctx, to, "HashKV", binary.BigEndian.AppendUint64(nil, uint64(rev)))
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.HashKVResponse{}
 	return resp, proto.Unmarshal(out, resp)
 }
 
