@@ -55,6 +55,11 @@ type Store struct {
 	restoreMu sync.RWMutex
 
 	compactor compactor
+
+	// latest caches keys' newest versions for the applier (latest.go);
+	// spareOverlay is a published batch's emptied overlay, for the next.
+	latest       latestCache
+	spareOverlay map[string]latestEntry
 }
 
 // New opens the store over the engine and resumes any unfinished compaction
@@ -94,6 +99,7 @@ func (s *Store) Restore(install func() error) error {
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
 	s.compactor.stop()
+	s.latest.reset()
 	if err := install(); err != nil {
 		return err
 	}

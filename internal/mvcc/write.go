@@ -22,6 +22,9 @@ type Batch struct {
 	keyDelta   int64 // keys created minus keys deleted in this batch
 	events     []revEvents
 	buf        []byte
+	// overlay holds the newest version of every key this batch wrote,
+	// ahead of the store's latest cache until Publish merges it there.
+	overlay map[string]latestEntry
 }
 
 type revEvents struct {
@@ -32,7 +35,9 @@ type revEvents struct {
 // NewBatch starts a batch over b, which must be an indexed batch so that
 // transactions read their own and earlier entries' writes.
 func (s *Store) NewBatch(b *pebble.Batch) *Batch {
-	return &Batch{s: s, b: b, rev: s.currentRev.Load()}
+	wb := &Batch{s: s, b: b, rev: s.currentRev.Load(), overlay: s.spareOverlay}
+	s.spareOverlay = nil
+	return wb
 }
 
 // Rev is the current revision as of the writes in the batch so far.
@@ -76,6 +81,11 @@ func (wb *Batch) Finish() error {
 func (s *Store) Publish(wb *Batch) {
 	s.keys.Add(wb.keyDelta)
 	s.currentRev.Store(wb.rev)
+	for k, e := range wb.overlay {
+		s.latest.put(k, e)
+	}
+	clear(wb.overlay)
+	s.spareOverlay, wb.overlay = wb.overlay, nil
 	if s.observer != nil {
 		for _, re := range wb.events {
 			s.observer.OnRevision(re.rev, re.events)
@@ -132,18 +142,33 @@ func (wt *WriteTxn) Range(req *pb.RangeRequest) (*pb.RangeResponse, error) {
 // latest returns key's newest live version (including this transaction's
 // writes), or nil.
 func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
+	if e, ok := wt.wb.overlay[string(key)]; ok {
+		rec, mod := e.get()
+		return rec, mod, nil
+	}
+	if e, ok := wt.wb.s.latest.get(key); ok {
+		rec, mod := e.get()
+		return rec, mod, nil
+	}
 	s, err := newScanner(wt.wb.b, key, nil, math.MaxInt64)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer s.close()
 	ok, err := s.next()
-	if err != nil || !ok {
+	if err != nil {
 		return nil, 0, err
 	}
-	rec := s.rec
-	rec.value = append([]byte(nil), rec.value...)
-	return &rec, s.mod, nil
+	// The batch has not written key (it is not in the overlay), so what the
+	// seek found is committed state and may be cached.
+	var e latestEntry
+	if ok {
+		e = latestEntry{live: true, mod: s.mod, rec: s.rec}
+		e.rec.value = append([]byte(nil), s.rec.value...)
+	}
+	wt.wb.s.latest.put(string(key), e)
+	rec, mod := e.get()
+	return rec, mod, nil
 }
 
 // checkPut reports the error a put would fail with, without writing.
@@ -261,6 +286,19 @@ func (wt *WriteTxn) moveLease(key []byte, prev *record, lease int64) error {
 	return nil
 }
 
+// remember records key's new newest version in the batch's overlay.
+func (wt *WriteTxn) remember(key []byte, mod int64, rec *record) {
+	if wt.wb.overlay == nil {
+		wt.wb.overlay = make(map[string]latestEntry)
+	}
+	e := latestEntry{live: !rec.tombstone, mod: mod}
+	if e.live {
+		e.rec = *rec
+		e.rec.value = append([]byte(nil), rec.value...)
+	}
+	wt.wb.overlay[string(key)] = e
+}
+
 // write adds one change: the version entry and its change-log entry.
 func (wt *WriteTxn) write(key []byte, rec *record) error {
 	rev := Revision{Main: wt.begin + 1, Sub: wt.changes}
@@ -270,6 +308,7 @@ func (wt *WriteTxn) write(key []byte, rec *record) error {
 	if err := wt.wb.b.Set(buf[:klen], buf[klen:], nil); err != nil {
 		return err
 	}
+	wt.remember(key, rev.Main, rec)
 	wt.wb.buf = appendChange(buf[:0], key, rec.tombstone)
 	if err := wt.wb.b.Set(revLogKey(rev), wt.wb.buf, nil); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -256,6 +257,18 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 			panic(fmt.Sprintf("raftnode: persist snapshot: %v", err))
 		}
 	}
+	// Committed entries that are already on this member's disk go to the
+	// applier before this Ready's own write, so applying them overlaps the
+	// fsync instead of waiting for it: on a leader that is every committed
+	// entry, as raft counts the leader's own vote only once an entry was
+	// persisted by an earlier Ready. Entries committed but still in this
+	// Ready's Entries (a follower catching up) wait for the write: the
+	// applied index must never pass the durable log.
+	early, late := splitDurable(rd, n.store)
+	earlyDone, ok := n.hand(early)
+	if !ok {
+		return false
+	}
 	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries))
 	start := time.Now()
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
@@ -280,26 +293,64 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 			return false
 		}
 	}
-	if len(rd.CommittedEntries) > 0 {
-		c := Committed{Entries: rd.CommittedEntries, Done: make(chan struct{})}
+	lateDone, ok := n.hand(late)
+	if !ok {
+		return false
+	}
+	// Raft must see a new configuration before the next Ready.
+	for _, done := range []<-chan struct{}{earlyDone, lateDone} {
+		if done == nil {
+			continue
+		}
 		select {
-		case n.committedC <- c:
+		case <-done:
 		case <-n.stopc:
 			return false
-		}
-		if hasConfChange(rd.CommittedEntries) {
-			// Raft must see the new configuration before the next Ready.
-			select {
-			case <-c.Done:
-			case <-n.stopc:
-				return false
-			}
 		}
 	}
 	n.rn.Advance()
 	n.maybeTruncate()
 	n.maybeCampaign()
 	return true
+}
+
+// splitDurable splits a Ready's committed entries into those already durable
+// in the log (at or below the persisted last index and below any entry this
+// Ready rewrites) and the rest. With a snapshot to install, none count as
+// durable: the snapshot goes first.
+func splitDurable(rd raft.Ready, store *LogStore) (durable, rest []*raftpb.Entry) {
+	ents := rd.CommittedEntries
+	if len(ents) == 0 {
+		return nil, nil
+	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		return nil, ents
+	}
+	bound, _ := store.LastIndex()
+	if len(rd.Entries) > 0 {
+		bound = min(bound, rd.Entries[0].GetIndex()-1)
+	}
+	i := sort.Search(len(ents), func(i int) bool { return ents[i].GetIndex() > bound })
+	return ents[:i], ents[i:]
+}
+
+// hand passes committed entries to the applier. It returns a channel to
+// wait on when they hold a configuration change (nil otherwise), and false
+// when the node is stopping.
+func (n *Node) hand(ents []*raftpb.Entry) (<-chan struct{}, bool) {
+	if len(ents) == 0 {
+		return nil, true
+	}
+	c := Committed{Entries: ents, Done: make(chan struct{})}
+	select {
+	case n.committedC <- c:
+	case <-n.stopc:
+		return nil, false
+	}
+	if hasConfChange(ents) {
+		return c.Done, true
+	}
+	return nil, true
 }
 
 func (n *Node) maybeCampaign() {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -29,7 +30,10 @@ func (s *Server) serveClients() error {
 	s.grpc, s.health = v3rpc.NewServer(s, v3rpc.Config{
 		MaxRequestBytes: int(s.cfg.MaxRequestBytes),
 		MaxTxnOps:       int(s.cfg.MaxTxnOps),
-	}, grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor()), grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()))
+	}, grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor()), grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
+		// Reused handler goroutines keep their grown stacks: a fresh
+		// goroutine per request grows its stack again every time.
+		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	gateway, err := s.startGateway()
 	if err != nil {

@@ -24,7 +24,7 @@ func (s *Server) quotaBytes() int64 {
 // cluster stops growing) and fails with etcd's "database space exceeded".
 // Requests that do not grow the store (cost 0) always pass here.
 func (s *Server) checkQuota(ctx context.Context, cost int) error {
-	if cost == 0 || s.eng.SizeBytes()+int64(cost) <= s.quotaBytes() {
+	if cost == 0 || s.eng.ApproxSizeBytes()+int64(cost) <= s.quotaBytes() {
 		return nil
 	}
 	if !s.alarms.Active(pb.AlarmType_NOSPACE) {

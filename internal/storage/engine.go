@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -25,6 +27,11 @@ type Engine struct {
 	db  *pebble.DB
 	dir string
 	lg  *slog.Logger
+
+	// approxSize caches SizeBytes for ApproxSizeBytes: reading Pebble's
+	// metrics takes locks and allocates, too much for every request.
+	approxSize   atomic.Int64
+	approxSizeAt atomic.Int64 // unix nanoseconds of the cached value
 }
 
 // Open opens (creating if needed) the engine in dir; lg may be nil.
@@ -99,6 +106,7 @@ func GetUint64(r pebble.Reader, key []byte) (uint64, error) {
 // data, and returns once obsolete files are gone. Writes go on meanwhile:
 // this is what etcd's stop-the-world defragmentation becomes on an LSM.
 func (e *Engine) Compact(ctx context.Context) error {
+	defer e.approxSizeAt.Store(0) // the size changed: measure it afresh
 	if err := e.db.Flush(); err != nil {
 		return err
 	}
@@ -116,6 +124,23 @@ func (e *Engine) SizeBytes() int64 {
 		n += m.WAL.Size - m.WAL.PhysicalSize
 	}
 	return int64(n)
+}
+
+// approxSizeTTL is how stale ApproxSizeBytes may be.
+const approxSizeTTL = 100 * time.Millisecond
+
+// ApproxSizeBytes is SizeBytes as of at most approxSizeTTL ago, cheap enough
+// for a per-request quota check (the quota is a threshold, not a promise to
+// the byte).
+func (e *Engine) ApproxSizeBytes() int64 {
+	now := time.Now().UnixNano()
+	if now-e.approxSizeAt.Load() < int64(approxSizeTTL) {
+		return e.approxSize.Load()
+	}
+	n := e.SizeBytes()
+	e.approxSize.Store(n)
+	e.approxSizeAt.Store(now)
+	return n
 }
 
 // LiveBytes is the space of live data: the WAL (data not yet flushed) and
