@@ -33,7 +33,7 @@ func (c *Config) fixturesDir(listener string) string {
 // ClientTLSInfo returns the client listener's TLS settings, for
 // tlsutil.ServerConfig (and ClientConfig, for a member dialing its own
 // client URLs). Auto TLS certificates go to <data-dir>/fixtures/client, valid
-// for the hosts of --listen-client-urls.
+// for the hosts of --listen-client-urls and --listen-client-http-urls.
 func (c *Config) ClientTLSInfo() tlsutil.Info {
 	return tlsutil.Info{
 		Role:               tlsutil.RoleClient,
@@ -50,7 +50,7 @@ func (c *Config) ClientTLSInfo() tlsutil.Info {
 		MaxVersion:         c.TLSMaxVersion,
 		AutoTLS:            c.AutoTLS,
 		AutoTLSDir:         c.fixturesDir("client"),
-		AutoTLSHosts:       urlHosts(c.ListenClientURLs),
+		AutoTLSHosts:       urlHosts(slices.Concat(c.ListenClientURLs, c.ListenClientHTTPURLs)),
 		SelfSignedValidity: validityYears(c.SelfSignedCertValidity),
 	}
 }

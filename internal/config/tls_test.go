@@ -385,3 +385,13 @@ func TestTLSInfoDefaults(t *testing.T) {
 		t.Errorf("SelfSignedValidity = %d for 2^40 years", got)
 	}
 }
+
+// TestClientAutoTLSHosts checks that the generated client certificate also
+// covers the HTTP-only client URLs, as etcd's does.
+func TestClientAutoTLSHosts(t *testing.T) {
+	c := mustLoad(t, []string{"--listen-client-urls", "https://10.0.0.1:2379,https://localhost:2379",
+		"--advertise-client-urls", "https://10.0.0.1:2379", "--listen-client-http-urls", "https://10.0.0.2:2382,https://localhost:2382"}, nil)
+	if got, want := c.ClientTLSInfo().AutoTLSHosts, []string{"10.0.0.1", "localhost", "10.0.0.2"}; !slices.Equal(got, want) {
+		t.Errorf("client hosts %q, want %q", got, want)
+	}
+}
