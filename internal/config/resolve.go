@@ -16,11 +16,15 @@ import (
 //   - An --experimental-* flag replaced by a feature gate (gate), given
 //     alone, sets the gate. Given with the same gate in --feature-gates, it
 //     is an error in etcd 3.6 whatever the values; Cairn refuses it only
-//     when the values differ, so that command lines still passing both
-//     with one meaning (kubeadm's did) keep working.
+//     when the values differ, so that command lines passing both with one
+//     meaning (older kubeadm flags with --feature-gates added on top, see
+//     TestKubeadmCommandLine) keep working.
 //   - --experimental-warning-unary-request-duration follows etcd's own
 //     rule: refused when both it and --warning-unary-request-duration are
 //     non-zero; used when only it is; and 0 means the 300ms default.
+//   - --raft-read-timeout and --raft-write-timeout under 5s are raised to
+//     5s, and --v2-deprecation is reset to its default, each with etcd's
+//     message.
 //   - Every given flag with a deprecation text draws that warning, the v2
 //     leftovers a warning that they are ignored, and every flag Cairn
 //     accepts without acting on it (noEffect) a warning when it is not at
