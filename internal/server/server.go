@@ -132,6 +132,12 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.publish(ctx); err != nil {
 		return err
 	}
+	if s.cfg.InitialCorruptCheck {
+		if err := s.initialCorruptCheck(ctx); err != nil {
+			return err
+		}
+	}
+	s.startCorruptChecks()
 	if err := s.startAutoCompaction(); err != nil {
 		return err
 	}
@@ -315,6 +321,9 @@ func (s *Server) onRemoved() {
 // Done is closed when the server stopped: after Close, or on its own when
 // it was removed from the cluster.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// MemberID is this member's ID (known once Start opened the data dir).
+func (s *Server) MemberID() uint64 { return s.memberID }
 
 // raftReporter passes transport delivery failures to raft.
 type raftReporter struct{ s *Server }
