@@ -26,8 +26,10 @@ import (
 // RestoreConfig describes the member a snapshot is restored into.
 type RestoreConfig struct {
 	// DataDir is the new member's data directory; it must not hold a
-	// member yet.
+	// member yet. WALDir, when set, is where its write-ahead log goes
+	// (the member must then run with the same --wal-dir).
 	DataDir string
+	WALDir  string
 	// Name is this member's name in InitialCluster.
 	Name string
 	// InitialCluster and InitialClusterToken define the new cluster, as
@@ -60,7 +62,7 @@ func Restore(ctx context.Context, cfg RestoreConfig, f *snapshot.File) (err erro
 	if _, statErr := os.Stat(dir); statErr == nil {
 		return fmt.Errorf("data-dir %q already holds a member", cfg.DataDir)
 	}
-	eng, err := storage.Open(dir, storage.Options{}, lg)
+	eng, err := storage.Open(dir, storage.Options{WALDir: cfg.WALDir}, lg)
 	if err != nil {
 		return err
 	}

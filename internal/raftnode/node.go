@@ -35,6 +35,15 @@ type Config struct {
 	MaxSizePerMsg uint64
 	// OnFsync, when set, observes each synced log append.
 	OnFsync func(time.Duration)
+	// PreVote runs raft's pre-vote phase before elections.
+	PreVote bool
+	// NoFsync never waits for the log to reach the disk (etcd's
+	// --unsafe-no-fsync): a crash of the machine loses acknowledged writes.
+	NoFsync bool
+	// AdvanceTicks fast-forwards the election clock at start (etcd's
+	// --initial-election-tick-advance), so that a cluster coming up elects
+	// a leader without waiting out a whole election timeout.
+	AdvanceTicks int
 }
 
 // Transport sends raft messages to other members.
@@ -95,7 +104,7 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		MaxInflightMsgs:           512,
 		MaxUncommittedEntriesSize: 1 << 30,
 		CheckQuorum:               true,
-		PreVote:                   true,
+		PreVote:                   cfg.PreVote,
 		Logger:                    logging.RaftLogger(lg.With("component", "raft")),
 	}
 	n := &Node{
@@ -124,6 +133,9 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		// refuses to campaign while conf changes are pending).
 		n.campaignAt = uint64(len(cfg.Peers))
 		n.campaign = true
+	}
+	for range cfg.AdvanceTicks {
+		n.rn.Tick()
 	}
 	go n.run()
 	return n, nil
@@ -269,7 +281,7 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 	if !ok {
 		return false
 	}
-	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries))
+	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries)) && !n.cfg.NoFsync
 	start := time.Now()
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
 		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))

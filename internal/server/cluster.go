@@ -19,8 +19,6 @@ import (
 )
 
 const (
-	// maxLearners is how many learners a cluster may have (etcd's default).
-	maxLearners = 1
 	// learnerReadyPercent is how far a learner's log must have caught up
 	// with the leader's before it may be promoted.
 	learnerReadyPercent = 0.9
@@ -76,7 +74,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 	typ := raftpb.ConfChangeAddNode
 	if learner {
 		typ = raftpb.ConfChangeAddLearnerNode
-		if s.countLearners() >= maxLearners {
+		if s.countLearners() >= s.cfg.MaxLearners {
 			return nil, membership.ErrTooManyLearners
 		}
 	} else if err := s.checkQuorumAfterAdd(); err != nil {

@@ -158,7 +158,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 	if err := os.RemoveAll(snapshotTempDir(s.cfg.DataDir)); err != nil {
 		return err
 	}
-	eng, err := storage.Open(memberDir(s.cfg.DataDir), storage.Options{}, s.lg.With("component", "storage"))
+	eng, err := storage.Open(memberDir(s.cfg.DataDir), storage.Options{WALDir: s.cfg.WALDir}, s.lg.With("component", "storage"))
 	if err != nil {
 		return err
 	}
@@ -325,6 +325,19 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // MemberID is this member's ID (known once Start opened the data dir).
 func (s *Server) MemberID() uint64 { return s.memberID }
 
+// advanceTicks is how far the election clock starts ahead: with
+// --initial-election-tick-advance, all but two ticks of the election
+// timeout, so a member that hears from no leader campaigns after about two
+// heartbeats (raft randomizes the timeout on top, which keeps members
+// restarted together from splitting the vote), while a live leader's first
+// heartbeat still arrives in time.
+func (s *Server) advanceTicks(electionTicks int) int {
+	if !s.cfg.InitialElectionTickAdvance {
+		return 0
+	}
+	return max(electionTicks-2, 0)
+}
+
 // raftReporter passes transport delivery failures to raft.
 type raftReporter struct{ s *Server }
 
@@ -354,6 +367,11 @@ func (h raftHooks) SetApplied(index uint64) {
 
 func (s *Server) startRaft() error {
 	ticks := int(s.cfg.ElectionTimeout / s.cfg.HeartbeatInterval)
+	if s.cfg.ForceNewCluster && len(s.bootPeers) == 0 {
+		if err := s.forceNewCluster(); err != nil {
+			return err
+		}
+	}
 	node, err := raftnode.Start(raftnode.Config{
 		ID:             s.memberID,
 		Peers:          s.bootPeers,
@@ -364,6 +382,9 @@ func (s *Server) startRaft() error {
 		CatchUpEntries: s.cfg.SnapshotCatchUpEntries,
 		Applied:        s.applier.AppliedIndex(),
 		OnFsync:        s.metrics.WALFsync,
+		PreVote:        s.cfg.PreVote,
+		NoFsync:        s.cfg.UnsafeNoFsync,
+		AdvanceTicks:   s.advanceTicks(ticks),
 	}, s.logStore, s.transport, s.lg)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +21,17 @@ type Options struct {
 	CacheBytes int64
 	// FS replaces the filesystem, for tests that inject faults.
 	FS vfs.FS
+	// WALDir puts the engine's write-ahead log (where the raft log is made
+	// durable) in its own directory, etcd's --wal-dir, typically on a
+	// faster disk; "" keeps it in dir. An engine must always be opened with
+	// the WAL directory it was created with: Open refuses another.
+	WALDir string
 }
+
+// walDirMarker records, in the engine's directory, the WAL directory the
+// engine was created with: opened without it, unflushed writes would be
+// silently missing.
+const walDirMarker = "WAL_DIR"
 
 // Engine is the member's Pebble instance.
 type Engine struct {
@@ -44,6 +55,11 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 			return nil, fmt.Errorf("create storage dir: %w", err)
 		}
 	}
+	if opts.FS == nil {
+		if err := checkWALDir(dir, opts.WALDir); err != nil {
+			return nil, err
+		}
+	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes == 0 {
 		cacheBytes = 64 << 20
@@ -59,6 +75,7 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 		MaxOpenFiles:                1000,
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      pebbleLogger{lg},
+		WALDir:                      opts.WALDir,
 	}
 	po.EnsureDefaults()
 	db, err := pebble.Open(dir, po)
@@ -66,6 +83,39 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 		return nil, fmt.Errorf("open storage %s: %w", dir, err)
 	}
 	return &Engine{db: db, dir: dir, lg: lg}, nil
+}
+
+// checkWALDir refuses to open the engine in dir with another WAL directory
+// than the one it was created with, and records it for a new engine.
+func checkWALDir(dir, walDir string) error {
+	if walDir != "" {
+		abs, err := filepath.Abs(walDir)
+		if err != nil {
+			return err
+		}
+		walDir = abs
+		if err := os.MkdirAll(walDir, 0o700); err != nil {
+			return fmt.Errorf("create wal dir: %w", err)
+		}
+	}
+	marker := filepath.Join(dir, walDirMarker)
+	prev, err := os.ReadFile(marker)
+	switch {
+	case err == nil:
+		if string(prev) != walDir {
+			return fmt.Errorf("data dir %s was created with --wal-dir=%q; start it with that --wal-dir (now %q)", filepath.Dir(dir), string(prev), walDir)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if existing, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*")); len(existing) > 0 {
+		// An engine from before the marker existed: it kept its WAL in dir.
+		if walDir != "" {
+			return fmt.Errorf("data dir %s keeps its write-ahead log inside; start it without --wal-dir", filepath.Dir(dir))
+		}
+	}
+	return os.WriteFile(marker, []byte(walDir), 0o600)
 }
 
 // DB exposes the Pebble instance to the packages that own a key prefix.

@@ -68,13 +68,9 @@ func restoreDataDir(ctx context.Context, opts RestoreOptions, f *snapshot.File) 
 	if opts.BumpRevision > math.MaxInt64/2 {
 		return fmt.Errorf("--bump-revision %d is too large", opts.BumpRevision)
 	}
-	if opts.WALDir != "" {
-		// The raft log lives in the data dir's engine; there is no
-		// separate WAL to place.
-		opts.Logger.Warn("--wal-dir is ignored: the raft log is kept in the data directory", "wal-dir", opts.WALDir)
-	}
 	return backup.Restore(ctx, backup.RestoreConfig{
 		DataDir:             opts.DataDir,
+		WALDir:              opts.WALDir,
 		Name:                opts.Name,
 		InitialCluster:      opts.InitialCluster,
 		InitialClusterToken: opts.InitialClusterToken,
