@@ -49,9 +49,15 @@ func startEtcdBinary(t *testing.T, bin string) string {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		if err := waitReady(ep, exited); err != nil {
+		// exited is closed once the process is gone, so that any number of
+		// waiters see it (waitReady does when etcd dies at start).
+		exited := make(chan struct{})
+		var waitErr error
+		go func() {
+			waitErr = cmd.Wait()
+			close(exited)
+		}()
+		if err := waitReady(ep, exited, &waitErr); err != nil {
 			cmd.Process.Kill()
 			<-exited
 			if attempt < 3 { // most likely a port taken in between
@@ -68,7 +74,7 @@ func startEtcdBinary(t *testing.T, bin string) string {
 }
 
 // waitReady polls until the server answers a linearizable read.
-func waitReady(ep string, exited <-chan error) error {
+func waitReady(ep string, exited <-chan struct{}, waitErr *error) error {
 	cl, err := clientv3.New(clientv3.Config{Endpoints: []string{ep}, DialTimeout: time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		return err
@@ -77,8 +83,8 @@ func waitReady(ep string, exited <-chan error) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("exited: %v", err)
+		case <-exited:
+			return fmt.Errorf("exited: %v", *waitErr)
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

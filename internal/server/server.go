@@ -411,13 +411,25 @@ func (s *Server) serveMetrics() error {
 		return nil
 	}
 	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenMetricsURLs {
-		if u.Scheme != "http" {
-			return fmt.Errorf("listen on %s: only http:// metrics URLs are supported so far", u.String())
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("listen on metrics URL %s: the scheme must be http or https", u.String())
 		}
 		l, err := net.Listen("tcp", u.Host)
 		if err != nil {
 			return fmt.Errorf("listen on metrics URL %s: %w", u.String(), err)
+		}
+		if u.Scheme == "https" {
+			// As etcd: https metrics URLs serve with the client TLS
+			// settings (--cert-file, --key-file, --trusted-ca-file...).
+			if tlsCfg == nil {
+				if tlsCfg, err = tlsutil.ServerConfig(s.cfg.ClientTLSInfo(), s.lg.With("component", "tls")); err != nil {
+					l.Close()
+					return fmt.Errorf("metrics URL %s: %w", u.String(), err)
+				}
+			}
+			l = tls.NewListener(l, tlsCfg)
 		}
 		s.listeners = append(s.listeners, l)
 		s.wg.Add(1)

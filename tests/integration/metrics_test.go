@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -99,4 +100,37 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 		t.Fatalf("readyz on the metrics URL: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestMetricsOverHTTPS: an https --listen-metrics-urls serves with the
+// client TLS settings.
+func TestMetricsOverHTTPS(t *testing.T) {
+	ca := testutil.NewCA(t, "cairn")
+	serverCert, serverKey := ca.Issue("server")
+	clientCert, clientKey := ca.Issue("client")
+	metricsURL := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+	m := testutil.StartMember(t, func(c *config.Config) {
+		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
+		u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
+		c.ListenMetricsURLs = []url.URL{metricsURL}
+	})
+	_ = m
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.ClientTLS(clientCert, clientKey)}, Timeout: 5 * time.Second}
+	resp, err := hc.Get(metricsURL.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "etcd_server_has_leader") {
+		t.Fatalf("metrics over https: %d %.200s", resp.StatusCode, body)
+	}
+	plain := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := plain.Get("http://" + metricsURL.Host + "/metrics"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("plain http served on an https metrics URL")
+		}
+	}
 }
