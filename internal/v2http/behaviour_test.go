@@ -192,7 +192,9 @@ func TestCluster(t *testing.T) {
 	fmt.Sscan(call(t, "GET", urls[2]+"/v2/keys/", nil).etcdIndex, &base)
 	// From the next index: the watch finds the write whether it registers
 	// before or after it.
-	go func() { watch <- call(t, "GET", fmt.Sprintf("%s/v2/keys/c/k?wait=true&waitIndex=%d", urls[2], base+1), nil) }()
+	go func() {
+		watch <- call(t, "GET", fmt.Sprintf("%s/v2/keys/c/k?wait=true&waitIndex=%d", urls[2], base+1), nil)
+	}()
 	w := set(t, urls[0], "/c/k", url.Values{"value": {"v"}})
 	r := call(t, "GET", urls[1]+"/v2/keys/c/k?quorum=true", nil)
 	if r.status != 200 || *r.Node.Value != "v" || r.Node.ModifiedIndex != w.Node.ModifiedIndex {

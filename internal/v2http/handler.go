@@ -63,6 +63,7 @@ func Register(mux *http.ServeMux, b Backend) {
 	mux.HandleFunc("/v2/stats/self", func(w http.ResponseWriter, r *http.Request) { selfStats(b, w, r) })
 	mux.HandleFunc("/v2/stats/leader", func(w http.ResponseWriter, r *http.Request) { leaderStats(b, w, r) })
 	mux.HandleFunc("/v2/stats/store", func(w http.ResponseWriter, r *http.Request) { storeStats(b, w, r) })
+	registerAuth(mux, b)
 }
 
 func allowMethod(w http.ResponseWriter, m string, ms ...string) bool {

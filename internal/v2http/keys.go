@@ -205,7 +205,7 @@ func parseKeyRequest(r *http.Request, now time.Time) (*keyRequest, error) {
 	f := r.Form
 	kr := &keyRequest{}
 	kr.store.Method = r.Method
-	kr.store.Path = path.Join(v2store.KeysPrefix, r.URL.Path[len(keysPrefix):])
+	kr.store.Path = path.Join(v2store.KeysPrefix, path.Clean("/"+r.URL.Path[len(keysPrefix):]))
 	var err error
 	if kr.store.PrevIndex, err = getUint64(f, "prevIndex"); err != nil {
 		return nil, reqError(v2store.EcodeIndexNaN, `invalid value for "prevIndex"`)

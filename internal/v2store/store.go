@@ -243,7 +243,7 @@ func (s *Store) Record(b *pebble.Batch, action, key string) {
 	defer s.mu.Unlock()
 	s.batch = b
 	defer func() { s.batch = nil }()
-	s.index++
+	s.setIndex(s.index + 1)
 	e := &Event{Action: action, Node: &NodeExtern{Key: key, ModifiedIndex: s.index, CreatedIndex: s.index}, EtcdIndex: s.index}
 	s.addEvent(e)
 }

@@ -20,14 +20,15 @@ const module = "github.com/cairn-kv/cairn/"
 // must be added here on purpose.
 var allowed = map[string][]string{
 	"cmd/etcd":            {"internal/config", "internal/logging", "internal/server", "internal/version"},
-	"cmd/etcdctl":         {"internal/ctl"},
+	"cmd/etcdctl":         {"internal/ctl", "internal/ctlv2"},
 	"cmd/benchmark":       {"internal/bench"},
 	"cmd/etcdutl":         {"internal/utl"},
 	"internal/backup":     {"internal/alarm", "internal/apply", "internal/auth", "internal/lease", "internal/membership", "internal/mvcc", "internal/snapshot", "internal/storage"},
 	"internal/utl":        {"internal/backup", "internal/config", "internal/snapshot", "internal/storage", "internal/version"},
 	"internal/snapshot":   {},
 	"internal/bench":      {},
-	"internal/ctl":        {"internal/version"},
+	"internal/ctl":        {"internal/utl", "internal/version"},
+	"internal/ctlv2":      {"internal/version"},
 	"internal/config":     {"internal/compactor", "internal/tlsutil"},
 	"internal/compactor":  {},
 	"internal/metrics":    {},
