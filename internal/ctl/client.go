@@ -1,11 +1,9 @@
 package ctl
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -165,23 +163,22 @@ func (c *cli) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// credentials splits --user name[:password]; --password wins over a
-// password in --user, and a missing one is asked for on stdin.
+// credentials splits --user name[:password]. With --password, all of
+// --user is the name; without, a missing password is asked for (an empty
+// answer logs in with no password, so requests go out unauthenticated).
 func (c *cli) credentials() (user, pass string, err error) {
-	user, pass, hasPass := strings.Cut(c.g.user, ":")
 	if c.g.password != "" {
-		return user, c.g.password, nil
+		return c.g.user, c.g.password, nil
 	}
+	user, pass, hasPass := strings.Cut(c.g.user, ":")
 	if hasPass {
 		return user, pass, nil
 	}
-	fmt.Fprint(c.opts.Stderr, "Password: ")
-	line, err := bufio.NewReader(c.opts.Stdin).ReadString('\n')
-	fmt.Fprintln(c.opts.Stderr)
-	if err != nil && line == "" {
-		return "", "", errors.New("failed to read password")
+	pass, err = c.askPassword("Password: ")
+	if err != nil {
+		return "", "", fmt.Errorf("failed to read password: %w", err)
 	}
-	return user, strings.TrimRight(line, "\r\n"), nil
+	return user, pass, nil
 }
 
 // rpcError is the exit error for a failed request: the client's message

@@ -37,6 +37,12 @@ func (c *cli) endpointList(cmd *cobra.Command, cluster bool) ([]string, error) {
 	}
 	cl, err := c.newClient(nil)
 	if err != nil {
+		// etcdctl ends with 1 here even for a TLS file that does not load,
+		// which elsewhere is a bad argument (128).
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return nil, exitErr(ExitError, ee.Err)
+		}
 		return nil, err
 	}
 	defer cl.Close()
@@ -44,7 +50,7 @@ func (c *cli) endpointList(cmd *cobra.Command, cluster bool) ([]string, error) {
 	defer cancel()
 	resp, err := cl.MemberList(ctx)
 	if err != nil {
-		return nil, rpcError(err)
+		return nil, exitErrf(ExitError, "failed to fetch endpoints from etcd cluster member list: %v", err)
 	}
 	var eps []string
 	for _, m := range resp.Members {

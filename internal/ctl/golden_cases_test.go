@@ -339,5 +339,7 @@ func goldenCases() []goldenCase {
 	add(leaseCases()...)
 	add(concurrencyCases()...)
 	add(clusterCases()...)
+	add(authCases()...)
+	add(maintenanceCases()...)
 	return cs
 }

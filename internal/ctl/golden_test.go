@@ -105,7 +105,8 @@ type goldenCase struct {
 	name    string
 	history []step
 	// args follow "--endpoints=<server>", unless raw is set; "{ep}" in args
-	// and env is replaced by the server's endpoint.
+	// and env is replaced by the server's endpoint, "{tmp}" by a temporary
+	// directory.
 	args  []string
 	raw   bool
 	stdin string
@@ -226,6 +227,7 @@ func prepareCase(t *testing.T, c goldenCase) prepared {
 		}
 	}
 	pc.vars["ep"] = pc.ep
+	pc.vars["tmp"] = t.TempDir()
 	expand := func(s string) string {
 		for k, v := range pc.vars {
 			s = strings.ReplaceAll(s, "{"+k+"}", v)

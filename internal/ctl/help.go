@@ -25,7 +25,8 @@ import (
 //	...
 //
 // VERSION appears on the root only, API VERSION on commands that have
-// subcommands, DESCRIPTION when the command has a long text, COMMANDS lists
+// subcommands, DESCRIPTION when the command has a long text, Examples when
+// it has examples, COMMANDS lists
 // runnable commands (groups are expanded: "endpoint health"), and GLOBAL
 // OPTIONS holds inherited flags. Columns are aligned with tabs, eight wide.
 // The same screen is the usage printed when a flag does not parse.
@@ -44,6 +45,13 @@ func writeHelp(w io.Writer, cmd *cobra.Command) {
 	if cmd.Long != "" {
 		fmt.Fprintf(tw, "DESCRIPTION:\n")
 		for _, line := range strings.Split(cmd.Long, "\n") {
+			fmt.Fprintf(tw, "  %s\n", line)
+		}
+		fmt.Fprintln(tw)
+	}
+	if cmd.Example != "" {
+		fmt.Fprintf(tw, "Examples:\n")
+		for _, line := range strings.Split(cmd.Example, "\n") {
 			fmt.Fprintf(tw, "  %s\n", line)
 		}
 		fmt.Fprintln(tw)

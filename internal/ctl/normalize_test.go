@@ -27,12 +27,16 @@ import (
 //     with such cells (or TOOK) are re-drawn without padding, since their
 //     widths follow the values; the exact drawing is pinned by the printer
 //     tests.
+//   - Lines from stty on stderr: the reference etcdctl turns off echo for
+//     password prompts by running stty, which complains when stdin is not a
+//     terminal.
 //   - Help screens: the DESCRIPTION section is our own wording, so it is
 //     dropped.
 func normalize(r result) result {
 	r.stdout = normalizeStream(r.stdout)
 	r.stderr = normalizeStream(r.stderr)
 	r.stderr = dropLogLines(r.stderr)
+	r.stderr = sttyLineRE.ReplaceAllString(r.stderr, "")
 	if strings.HasPrefix(r.stdout, "NAME:\n") {
 		r.stdout = dropDescription(r.stdout)
 	}
@@ -147,6 +151,8 @@ func redrawTable(lines []string) string {
 	}
 	return b.String()
 }
+
+var sttyLineRE = regexp.MustCompile(`(?m)^stty: .*\n?`)
 
 var logLineRE = regexp.MustCompile(`(?m)^\{"level":.*\n?`)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // printer writes command results in one --write-out format. A format that
@@ -35,6 +36,16 @@ type printer interface {
 	leaseList(resp *clientv3.LeaseLeasesResponse) error
 	leaseKeepAlive(resp *clientv3.LeaseKeepAliveResponse) error
 	watch(resp clientv3.WatchResponse) error
+	alarm(resp *clientv3.AlarmResponse) error
+	authStatus(resp *clientv3.AuthStatusResponse) error
+	// changed reports a user or role change, whose response holds nothing
+	// but a header: the simple format prints msg, the others the
+	// response m.
+	changed(msg string, h *pb.ResponseHeader, m proto.Message) error
+	userGet(name string, resp *clientv3.AuthUserGetResponse) error
+	userList(resp *clientv3.AuthUserListResponse) error
+	roleGet(name string, resp *clientv3.AuthRoleGetResponse) error
+	roleList(resp *clientv3.AuthRoleListResponse) error
 }
 
 // healthResult is one endpoint's answer to `endpoint health`.

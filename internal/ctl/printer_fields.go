@@ -7,6 +7,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // fieldsPrinter writes one `"Name" : value` line per field, for scripts:
@@ -258,5 +259,58 @@ func (p *fieldsPrinter) watch(resp clientv3.WatchResponse) error {
 		}
 		p.kv("", ev.Kv)
 	}
+	return nil
+}
+
+// alarm follows each alarm with a blank line. etcdctl crashes on the
+// header-less response of a disarm; this prints the header only when
+// there is one.
+func (p *fieldsPrinter) alarm(resp *clientv3.AlarmResponse) error {
+	if resp.Header != nil {
+		p.header(resp.Header)
+	}
+	for _, a := range resp.Alarms {
+		p.field("MemberID", "%d", a.MemberID)
+		p.field("AlarmType", "%s", a.Alarm)
+		fmt.Fprintln(p.w)
+	}
+	return nil
+}
+
+func (p *fieldsPrinter) authStatus(*clientv3.AuthStatusResponse) error {
+	return notSupported("fields")
+}
+
+func (p *fieldsPrinter) changed(_ string, h *pb.ResponseHeader, _ proto.Message) error {
+	p.header(h)
+	return nil
+}
+
+func (p *fieldsPrinter) userGet(string, *clientv3.AuthUserGetResponse) error {
+	return notSupported("fields")
+}
+
+func (p *fieldsPrinter) userList(*clientv3.AuthUserListResponse) error {
+	return notSupported("fields")
+}
+
+func (p *fieldsPrinter) roleGet(_ string, resp *clientv3.AuthRoleGetResponse) error {
+	p.header(resp.Header)
+	for _, perm := range resp.Perm {
+		// etcdctl leaves two spaces before the type.
+		p.field("PermType", " %s", perm.PermType)
+		p.field("Key", "%q", perm.Key)
+		p.field("RangeEnd", "%q", perm.RangeEnd)
+	}
+	return nil
+}
+
+func (p *fieldsPrinter) roleList(resp *clientv3.AuthRoleListResponse) error {
+	p.header(resp.Header)
+	fmt.Fprintf(p.w, "%q :", "Roles")
+	for _, r := range resp.Roles {
+		fmt.Fprintf(p.w, " %q", r)
+	}
+	fmt.Fprintln(p.w)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // jsonPrinter writes each result as one line of JSON. The shapes are
@@ -453,4 +454,82 @@ func (p *jsonPrinter) watch(resp clientv3.WatchResponse) error {
 		out.Events = append(out.Events, &jsonEvent{Type: int32(ev.Type), Kv: toJSONKV(ev.Kv), PrevKv: toJSONKV(ev.PrevKv)})
 	}
 	return p.write(out)
+}
+
+type jsonAlarmMember struct {
+	MemberID uint64 `json:"memberID,omitempty"`
+	Alarm    int32  `json:"alarm,omitempty"`
+}
+
+type jsonAlarm struct {
+	Header *jsonHeader        `json:"header,omitempty"`
+	Alarms []*jsonAlarmMember `json:"alarms,omitempty"`
+}
+
+func (p *jsonPrinter) alarm(resp *clientv3.AlarmResponse) error {
+	out := &jsonAlarm{Header: toJSONHeader(resp.Header)}
+	for _, a := range resp.Alarms {
+		out.Alarms = append(out.Alarms, &jsonAlarmMember{MemberID: a.MemberID, Alarm: int32(a.Alarm)})
+	}
+	return p.write(out)
+}
+
+type jsonAuthStatus struct {
+	Header       *jsonHeader `json:"header,omitempty"`
+	Enabled      bool        `json:"enabled,omitempty"`
+	AuthRevision uint64      `json:"authRevision,omitempty"`
+}
+
+func (p *jsonPrinter) authStatus(resp *clientv3.AuthStatusResponse) error {
+	return p.write(&jsonAuthStatus{Header: toJSONHeader(resp.Header), Enabled: resp.Enabled, AuthRevision: resp.AuthRevision})
+}
+
+func (p *jsonPrinter) changed(_ string, h *pb.ResponseHeader, _ proto.Message) error {
+	return p.write(&jsonHeaderOnly{Header: toJSONHeader(h)})
+}
+
+type jsonUserGet struct {
+	Header *jsonHeader `json:"header,omitempty"`
+	Roles  []string    `json:"roles,omitempty"`
+}
+
+func (p *jsonPrinter) userGet(_ string, resp *clientv3.AuthUserGetResponse) error {
+	return p.write(&jsonUserGet{Header: toJSONHeader(resp.Header), Roles: resp.Roles})
+}
+
+type jsonUserList struct {
+	Header *jsonHeader `json:"header,omitempty"`
+	Users  []string    `json:"users,omitempty"`
+}
+
+func (p *jsonPrinter) userList(resp *clientv3.AuthUserListResponse) error {
+	return p.write(&jsonUserList{Header: toJSONHeader(resp.Header), Users: resp.Users})
+}
+
+type jsonPermission struct {
+	PermType int32  `json:"permType,omitempty"`
+	Key      []byte `json:"key,omitempty"`
+	RangeEnd []byte `json:"range_end,omitempty"`
+}
+
+type jsonRoleGet struct {
+	Header *jsonHeader       `json:"header,omitempty"`
+	Perm   []*jsonPermission `json:"perm,omitempty"`
+}
+
+func (p *jsonPrinter) roleGet(_ string, resp *clientv3.AuthRoleGetResponse) error {
+	out := &jsonRoleGet{Header: toJSONHeader(resp.Header)}
+	for _, perm := range resp.Perm {
+		out.Perm = append(out.Perm, &jsonPermission{PermType: int32(perm.PermType), Key: perm.Key, RangeEnd: perm.RangeEnd})
+	}
+	return p.write(out)
+}
+
+type jsonRoleList struct {
+	Header *jsonHeader `json:"header,omitempty"`
+	Roles  []string    `json:"roles,omitempty"`
+}
+
+func (p *jsonPrinter) roleList(resp *clientv3.AuthRoleListResponse) error {
+	return p.write(&jsonRoleList{Header: toJSONHeader(resp.Header), Roles: resp.Roles})
 }

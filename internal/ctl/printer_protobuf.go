@@ -137,3 +137,31 @@ func protoTextHeader(h *pb.ResponseHeader) string {
 	field("raft_term", h.RaftTerm)
 	return sb.String()
 }
+
+func (p *protobufPrinter) alarm(resp *clientv3.AlarmResponse) error {
+	return p.write((*pb.AlarmResponse)(resp))
+}
+
+func (p *protobufPrinter) authStatus(resp *clientv3.AuthStatusResponse) error {
+	return p.write((*pb.AuthStatusResponse)(resp))
+}
+
+func (p *protobufPrinter) changed(_ string, _ *pb.ResponseHeader, m proto.Message) error {
+	return p.write(m)
+}
+
+func (p *protobufPrinter) userGet(_ string, resp *clientv3.AuthUserGetResponse) error {
+	return p.write((*pb.AuthUserGetResponse)(resp))
+}
+
+func (p *protobufPrinter) userList(resp *clientv3.AuthUserListResponse) error {
+	return p.write((*pb.AuthUserListResponse)(resp))
+}
+
+func (p *protobufPrinter) roleGet(_ string, resp *clientv3.AuthRoleGetResponse) error {
+	return p.write((*pb.AuthRoleGetResponse)(resp))
+}
+
+func (p *protobufPrinter) roleList(resp *clientv3.AuthRoleListResponse) error {
+	return p.write((*pb.AuthRoleListResponse)(resp))
+}

@@ -5,9 +5,11 @@ import (
 	"io"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/authpb"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // simplePrinter is the default format: keys and values one per line (raw
@@ -199,6 +201,81 @@ func (p *simplePrinter) watch(resp clientv3.WatchResponse) error {
 			p.kv(ev.PrevKv, false)
 		}
 		p.kv(ev.Kv, false)
+	}
+	return nil
+}
+
+// alarm prints each alarm in the protobuf text format: "memberID:<id>
+// alarm:NOSPACE ".
+func (p *simplePrinter) alarm(resp *clientv3.AlarmResponse) error {
+	for _, a := range resp.Alarms {
+		fmt.Fprintf(p.w, "memberID:%d alarm:%s \n", a.MemberID, a.Alarm)
+	}
+	return nil
+}
+
+func (p *simplePrinter) authStatus(resp *clientv3.AuthStatusResponse) error {
+	fmt.Fprintf(p.w, "Authentication Status: %t\n", resp.Enabled)
+	fmt.Fprintf(p.w, "AuthRevision: %d\n", resp.AuthRevision)
+	return nil
+}
+
+func (p *simplePrinter) changed(msg string, _ *pb.ResponseHeader, _ proto.Message) error {
+	fmt.Fprintln(p.w, msg)
+	return nil
+}
+
+func (p *simplePrinter) userGet(name string, resp *clientv3.AuthUserGetResponse) error {
+	fmt.Fprintf(p.w, "User: %s\nRoles:", name)
+	for _, r := range resp.Roles {
+		fmt.Fprintf(p.w, " %s", r)
+	}
+	fmt.Fprintln(p.w)
+	return nil
+}
+
+func (p *simplePrinter) userList(resp *clientv3.AuthUserListResponse) error {
+	for _, u := range resp.Users {
+		fmt.Fprintln(p.w, u)
+	}
+	return nil
+}
+
+// roleGet lists the keys the role may read, then those it may write, one
+// per line: a key, "[key, end)" for a range ("(prefix key)" added when the
+// range is a prefix), "[key, <open ended>" for every key from key on.
+func (p *simplePrinter) roleGet(name string, resp *clientv3.AuthRoleGetResponse) error {
+	fmt.Fprintf(p.w, "Role %s\n", name)
+	fmt.Fprintln(p.w, "KV Read:")
+	for _, perm := range resp.Perm {
+		if perm.PermType == authpb.READ || perm.PermType == authpb.READWRITE {
+			fmt.Fprintf(p.w, "\t%s\n", permRange(perm.Key, perm.RangeEnd))
+		}
+	}
+	fmt.Fprintln(p.w, "KV Write:")
+	for _, perm := range resp.Perm {
+		if perm.PermType == authpb.WRITE || perm.PermType == authpb.READWRITE {
+			fmt.Fprintf(p.w, "\t%s\n", permRange(perm.Key, perm.RangeEnd))
+		}
+	}
+	return nil
+}
+
+func permRange(key, end []byte) string {
+	switch {
+	case len(end) == 0:
+		return string(key)
+	case string(end) == "\x00":
+		return fmt.Sprintf("[%s, <open ended>", key)
+	case string(end) == clientv3.GetPrefixRangeEnd(string(key)):
+		return fmt.Sprintf("[%s, %s) (prefix %s)", key, end, key)
+	}
+	return fmt.Sprintf("[%s, %s)", key, end)
+}
+
+func (p *simplePrinter) roleList(resp *clientv3.AuthRoleListResponse) error {
+	for _, r := range resp.Roles {
+		fmt.Fprintln(p.w, r)
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // tablePrinter draws members and endpoints as tables (see table.go). Key
@@ -86,3 +88,19 @@ func (p *tablePrinter) endpointHashKV(results []hashKVResult) error {
 	renderTable(p.w, header, rows)
 	return nil
 }
+
+func (p *tablePrinter) alarm(*clientv3.AlarmResponse) error { return notSupported("table") }
+func (p *tablePrinter) authStatus(*clientv3.AuthStatusResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) changed(string, *pb.ResponseHeader, proto.Message) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) userGet(string, *clientv3.AuthUserGetResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) userList(*clientv3.AuthUserListResponse) error { return notSupported("table") }
+func (p *tablePrinter) roleGet(string, *clientv3.AuthRoleGetResponse) error {
+	return notSupported("table")
+}
+func (p *tablePrinter) roleList(*clientv3.AuthRoleListResponse) error { return notSupported("table") }

@@ -181,6 +181,12 @@ func newCLI(o Options, args []string) *cli {
 		c.newMemberCommand(),
 		c.newMoveLeaderCommand(),
 		c.newVersionCommand(),
+		c.newAlarmCommand(),
+		c.newAuthCommand(),
+		c.newUserCommand(),
+		c.newRoleCommand(),
+		c.newDefragCommand(),
+		c.newSnapshotCommand(),
 	)
 	wrapRunE(root)
 	c.routeHelpTopicErrors()

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/testutil"
 	"github.com/cairn-kv/cairn/internal/version"
 )
@@ -29,7 +30,8 @@ func startServer(t *testing.T) string {
 	if bin := os.Getenv("CAIRN_TEST_ETCD"); bin != "" {
 		return startEtcdBinary(t, bin)
 	}
-	return testutil.StartMember(t).Endpoint
+	// The cheapest bcrypt cost: cases add users and log in often.
+	return testutil.StartMember(t, func(c *config.Config) { c.BcryptCost = 4 }).Endpoint
 }
 
 func startEtcdBinary(t *testing.T, bin string) string {
