@@ -19,6 +19,9 @@ type readView struct {
 	// after the scan's iterator exists: a compaction published before that
 	// point may already have deleted versions the read needs.
 	compactRev func() int64
+	// prefixSeek: single-key reads may use prefix seeks (storage's
+	// Engine.PrefixSeekable).
+	prefixSeek bool
 }
 
 // NormalizeRangeEnd applies etcd's range_end conventions: a single 0x00 byte
@@ -59,7 +62,7 @@ type rangeResult struct {
 // counts all of them. countOnly skips building KeyValues.
 func (v *readView) scanKVs(key, end []byte, rev int64, limit int64, countOnly, keysOnly bool) (rangeResult, error) {
 	var res rangeResult
-	s, err := newScanner(v.r, key, end, rev)
+	s, err := newScanner(v.r, key, end, rev, v.prefixSeek)
 	if err != nil {
 		return res, err
 	}

@@ -24,7 +24,7 @@ type scanner struct {
 
 // newScanner opens a scan over r. end == nil reads the single key start;
 // an empty non-nil end reads every key >= start.
-func newScanner(r pebble.Reader, start, end []byte, rev int64) (*scanner, error) {
+func newScanner(r pebble.Reader, start, end []byte, rev int64, prefixSeek bool) (*scanner, error) {
 	lower := rangeBound(start)
 	var upper []byte
 	switch {
@@ -35,17 +35,25 @@ func newScanner(r pebble.Reader, start, end []byte, rev int64) (*scanner, error)
 	default:
 		upper = rangeBound(end)
 	}
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	// For one key, the bottom level's filters are worth reading too: a
+	// write's lookup of a key never written before misses every level.
+	single := end == nil
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper, UseL6Filters: single && prefixSeek})
 	if err != nil {
 		return nil, err
 	}
-	s := &scanner{it: it, rev: rev, single: end == nil}
+	s := &scanner{it: it, rev: rev, single: single}
 	if bytes.Compare(lower, upper) >= 0 {
 		return s, nil // empty range: the iterator stays unpositioned
 	}
-	if s.single {
+	switch {
+	case s.single && prefixSeek:
+		// A prefix seek skips, by their bloom filters, the tables that
+		// do not hold the key: most of them, and all for a new key.
+		it.SeekPrefixGE(versionKey(nil, start, rev))
+	case s.single:
 		it.SeekGE(versionKey(nil, start, rev))
-	} else {
+	default:
 		it.First()
 	}
 	return s, nil

@@ -38,6 +38,8 @@ type Observer interface {
 type Store struct {
 	db *pebble.DB
 	lg *slog.Logger
+	// prefixSeek: the engine supports prefix seeks for single keys.
+	prefixSeek bool
 
 	// currentRev is the newest published revision: every version at or below
 	// it is committed to the engine.
@@ -65,7 +67,7 @@ type Store struct {
 // New opens the store over the engine and resumes any unfinished compaction
 // once Start is called.
 func New(eng *storage.Engine, lg *slog.Logger) (*Store, error) {
-	s := &Store{db: eng.DB(), lg: lg, leases: noLeases{}}
+	s := &Store{db: eng.DB(), lg: lg, leases: noLeases{}, prefixSeek: eng.PrefixSeekable()}
 	cur, err := storage.GetUint64(s.db, storage.KeyCurrentRev)
 	if err != nil {
 		return nil, fmt.Errorf("mvcc: read current revision: %w", err)
@@ -184,7 +186,7 @@ func (s *Store) Txn(req *pb.TxnRequest) (*pb.TxnResponse, error) {
 
 // readView reads at the published revision.
 func (s *Store) readView() *readView {
-	return &readView{r: s.db, curRev: s.currentRev.Load(), compactRev: s.compactRev.Load}
+	return &readView{r: s.db, curRev: s.currentRev.Load(), compactRev: s.compactRev.Load, prefixSeek: s.prefixSeek}
 }
 
 // noLeases knows no lease: every put naming one fails.

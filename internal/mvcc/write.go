@@ -131,7 +131,7 @@ func (wt *WriteTxn) End() int64 {
 }
 
 func (wt *WriteTxn) view() *readView {
-	return &readView{r: wt.wb.b, curRev: wt.Rev(), compactRev: wt.wb.compactRev}
+	return &readView{r: wt.wb.b, curRev: wt.Rev(), compactRev: wt.wb.compactRev, prefixSeek: wt.wb.s.prefixSeek}
 }
 
 // Range reads inside the transaction.
@@ -150,7 +150,7 @@ func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
 		rec, mod := e.get()
 		return rec, mod, nil
 	}
-	s, err := newScanner(wt.wb.b, key, nil, math.MaxInt64)
+	s, err := newScanner(wt.wb.b, key, nil, math.MaxInt64, wt.wb.s.prefixSeek)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -38,6 +38,8 @@ type Engine struct {
 	db  *pebble.DB
 	dir string
 	lg  *slog.Logger
+	// prefixSeek: the comparer splits version keys (comparer.go).
+	prefixSeek bool
 
 	// approxSize caches SizeBytes for ApproxSizeBytes: reading Pebble's
 	// metrics takes locks and allocates, too much for every request.
@@ -76,13 +78,15 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      pebbleLogger{lg},
 		WALDir:                      opts.WALDir,
+		Comparer:                    chooseComparer(dir, opts.FS),
 	}
+	bloomFilters(po)
 	po.EnsureDefaults()
 	db, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", dir, err)
 	}
-	return &Engine{db: db, dir: dir, lg: lg}, nil
+	return &Engine{db: db, dir: dir, lg: lg, prefixSeek: po.Comparer == keyComparer}, nil
 }
 
 // checkWALDir refuses to open the engine in dir with another WAL directory
