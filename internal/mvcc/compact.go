@@ -5,15 +5,21 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/cairn-kv/cairn/internal/storage"
 )
 
-// compactionChunk bounds the keys handled per engine batch, so a large
-// compaction never holds a huge batch or blocks the applier for long.
-const compactionChunk = 1000
+// Compaction pacing defaults (etcd's): a background compaction covers at
+// most this many revisions of the change log per engine batch, so it never
+// holds a huge batch, and pauses between batches, so it does not compete
+// with the applier for the engine for long.
+const (
+	defaultCompactionBatchLimit = 1000
+	defaultCompactionPause      = 10 * time.Millisecond
+)
 
 // compactor removes the versions a compaction made obsolete, in the
 // background. It walks the change log between the last finished compaction
@@ -24,6 +30,12 @@ type compactor struct {
 	trigger chan struct{}
 	done    chan struct{}
 	cancel  context.CancelFunc
+
+	// batchLimit and pause pace the work (SetCompactionPacing; 0 means the
+	// default); sleep waits between batches and is replaced by tests.
+	batchLimit int
+	pause      time.Duration
+	sleep      func(ctx context.Context, d time.Duration) error
 
 	mu struct {
 		sync.Mutex
@@ -61,6 +73,41 @@ func (c *compactor) stop() {
 	c.cancel()
 	<-c.done
 	c.cancel = nil
+}
+
+// SetCompactionPacing sets --compaction-batch-limit, the most change-log
+// revisions one engine batch of a background compaction covers, and
+// --compaction-sleep-interval, the pause between two batches; 0 keeps the
+// default (1000 revisions, 10ms). Call it before Start.
+func (s *Store) SetCompactionPacing(batchLimit int, pause time.Duration) {
+	s.compactor.batchLimit, s.compactor.pause = batchLimit, pause
+}
+
+// pacing is the batch limit and the pause in effect.
+func (c *compactor) pacing() (int, time.Duration) {
+	limit, pause := c.batchLimit, c.pause
+	if limit <= 0 {
+		limit = defaultCompactionBatchLimit
+	}
+	if pause <= 0 {
+		pause = defaultCompactionPause
+	}
+	return limit, pause
+}
+
+// wait pauses between two batches, or returns early when ctx ends.
+func (c *compactor) wait(ctx context.Context, d time.Duration) error {
+	if c.sleep != nil {
+		return c.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // schedule asks for versions below rev to be removed.
@@ -127,13 +174,14 @@ func (c *compactor) loop(ctx context.Context) {
 // run removes obsolete versions for every key changed in (from, to].
 func (c *compactor) run(ctx context.Context, from, to int64) error {
 	db := c.s.db
+	limit, pause := c.pacing()
 	next := revLogStart(from + 1)
 	end := revLogStart(to + 1)
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		resume, err := c.compactChunk(next, end, to)
+		resume, err := c.compactChunk(next, end, to, limit)
 		if err != nil {
 			return err
 		}
@@ -141,6 +189,9 @@ func (c *compactor) run(ctx context.Context, from, to int64) error {
 			break
 		}
 		next = resume
+		if err := c.wait(ctx, pause); err != nil {
+			return err
+		}
 	}
 	b := db.NewBatch()
 	defer b.Close()
@@ -155,9 +206,10 @@ func (c *compactor) run(ctx context.Context, from, to int64) error {
 	return b.Commit(pebble.NoSync)
 }
 
-// compactChunk handles up to compactionChunk distinct keys from the change
-// log starting at start; it returns where to resume, or nil when done.
-func (c *compactor) compactChunk(start, end []byte, to int64) ([]byte, error) {
+// compactChunk handles up to limit revisions of the change log starting at
+// start, compacting each key they changed (once per chunk); it returns
+// where to resume, or nil when done.
+func (c *compactor) compactChunk(start, end []byte, to int64, limit int) ([]byte, error) {
 	db := c.s.db
 	logIt, err := db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
 	if err != nil {
@@ -171,13 +223,15 @@ func (c *compactor) compactChunk(start, end []byte, to int64) ([]byte, error) {
 	defer verIt.Close()
 	b := db.NewBatch()
 	defer b.Close()
-	seen := make(map[string]struct{}, compactionChunk)
+	seen := make(map[string]struct{}, min(limit, defaultCompactionBatchLimit))
 	var resume []byte
+	n := 0
 	for logIt.First(); logIt.Valid(); logIt.Next() {
-		if len(seen) >= compactionChunk {
+		if n >= limit {
 			resume = append([]byte(nil), logIt.Key()...)
 			break
 		}
+		n++
 		key, _, err := decodeChange(logIt.Value())
 		if err != nil {
 			return nil, err
