@@ -80,6 +80,7 @@ type Applier struct {
 	membershipChanged bool
 	onMembership      func()
 	onCommit          func(time.Duration)
+	slow              SlowLog
 }
 
 // Config wires an Applier.
@@ -100,6 +101,9 @@ type Config struct {
 	OnMembership func()
 	// OnCommit, when set, observes each engine batch commit.
 	OnCommit func(time.Duration)
+	// WarningApplyDuration is --warning-apply-duration: applying a request
+	// that takes longer is logged as slow (0: never).
+	WarningApplyDuration time.Duration
 }
 
 // New creates an applier resuming after the applied index stored in the
@@ -108,6 +112,7 @@ func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
 		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster, v2: cfg.V2,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
+		slow: SlowLog{Logger: lg, Threshold: cfg.WarningApplyDuration},
 	}
 	idx, term, err := LoadApplied(a.db)
 	if err != nil {
@@ -239,7 +244,10 @@ func (a *Applier) applyNormal(b *pebble.Batch, wb *mvcc.Batch, e *raftpb.Entry) 
 		a.lg.Error("skipping undecodable raft entry", "index", e.GetIndex(), "error", err)
 		return 0, Result{}, false
 	}
-	return requestID(req), a.applyRequest(b, wb, req), true
+	start := time.Now()
+	res := a.applyRequest(b, wb, req)
+	a.slow.Applied(start, req, res)
+	return requestID(req), res, true
 }
 
 func requestID(r *pb.InternalRaftRequest) uint64 {

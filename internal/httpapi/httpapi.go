@@ -47,7 +47,9 @@ type Options struct {
 	V2 http.Handler
 }
 
-// Handler returns the HTTP handler for the client port.
+// Handler returns the HTTP handler for the client port. The client
+// listeners wrap it in WithHostWhitelist and WithCORS; the metrics
+// listeners serve it bare, as etcd's do.
 func Handler(m Member, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	if opts.Metrics != nil {
@@ -71,17 +73,7 @@ func Handler(m Member, opts Options) http.Handler {
 	mux.HandleFunc("/health", getOnly(healthHandler(m)))
 	registerProbe(mux, "livez", livezChecks(m))
 	registerProbe(mux, "readyz", readyzChecks(m))
-	return withCORS(mux)
-}
-
-// withCORS adds the permissive CORS headers etcd sends on every response.
-func withCORS(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Headers", "accept, content-type, authorization")
-		w.Header().Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE")
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		h.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 func getOnly(h http.HandlerFunc) http.HandlerFunc {

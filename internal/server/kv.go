@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
 
 // Range implements v3rpc.KVBackend: linearizable unless the client asked for
-// a serializable read.
-func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
+// a serializable read. A slow range is logged as etcd logs it, the wait for
+// the read index included.
+func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (resp *pb.RangeResponse, err error) {
+	defer func(start time.Time) { s.slowReads.ReadOnlyRange(start, r, resp, err) }(time.Now())
 	s.metrics.KV("range")
 	info, err := s.authInfo(ctx)
 	if err != nil {
@@ -80,12 +83,7 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 		return nil, err
 	}
 	if txnReadOnly(r) {
-		if !txnSerializable(r) {
-			if err := s.linearizableWait(ctx); err != nil {
-				return nil, err
-			}
-		}
-		return s.kv.Txn(r)
+		return s.readOnlyTxn(ctx, r)
 	}
 	if err := s.checkQuota(ctx, txnCost(r)); err != nil {
 		return nil, err
@@ -114,6 +112,17 @@ func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.Comp
 		}
 	}
 	return resp.(*pb.CompactionResponse), nil
+}
+
+// readOnlyTxn serves a transaction of reads locally.
+func (s *Server) readOnlyTxn(ctx context.Context, r *pb.TxnRequest) (resp *pb.TxnResponse, err error) {
+	defer func(start time.Time) { s.slowReads.ReadOnlyTxn(start, r, resp, err) }(time.Now())
+	if !txnSerializable(r) {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.kv.Txn(r)
 }
 
 func txnReadOnly(r *pb.TxnRequest) bool {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,87 +20,142 @@ import (
 	"github.com/cairn-kv/cairn/internal/v3rpc"
 )
 
-// serveClients listens on every client URL and serves gRPC and HTTP on each
-// port: plain connections are split by their first bytes (the HTTP/2
-// preface means gRPC), TLS connections by request (HTTP/2 with a gRPC
-// content type goes to gRPC). The JSON gateway reaches the gRPC services
-// through an in-process connection.
+// serveClients listens on every client URL. Without --listen-client-http-urls
+// each port serves gRPC and HTTP: plain connections are split by their
+// first bytes (the HTTP/2 preface means gRPC), TLS connections by request
+// (HTTP/2 with a gRPC content type goes to gRPC). With it, as in etcd, the
+// client URLs serve gRPC alone and the HTTP endpoints move to the HTTP URLs.
+// The JSON gateway reaches the gRPC services through an in-process
+// connection.
 func (s *Server) serveClients() error {
 	s.grpc, s.health = v3rpc.NewServer(s, v3rpc.Config{
-		MaxRequestBytes: int(s.cfg.MaxRequestBytes),
-		MaxTxnOps:       int(s.cfg.MaxTxnOps),
-	}, grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor()), grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
+		MaxRequestBytes:      int(s.cfg.MaxRequestBytes),
+		MaxTxnOps:            int(s.cfg.MaxTxnOps),
+		MaxConcurrentStreams: s.cfg.MaxConcurrentStreams,
+		KeepAliveMinTime:     s.cfg.GRPCKeepAliveMinTime,
+		KeepAliveInterval:    s.cfg.GRPCKeepAliveInterval,
+		KeepAliveTimeout:     s.cfg.GRPCKeepAliveTimeout,
+	}, grpc.ChainUnaryInterceptor(
+		v3rpc.SlowRequestInterceptor(s.lg.With("component", "grpc"), s.cfg.WarningUnaryRequestDuration),
+		s.metrics.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
 		// Reused handler goroutines keep their grown stacks: a fresh
 		// goroutine per request grows its stack again every time.
 		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	gateway, err := s.startGateway()
+	handler, err := s.clientHandler()
 	if err != nil {
 		return err
 	}
-	handler := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler()})
-	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	var tlsCfg *tls.Config
+	// Host names are checked only over plain HTTP: TLS proves them.
+	plainHandler := httpapi.WithHostWhitelist(handler, s.cfg.HostWhitelist, s.lg.With("component", "http"))
+	s.http = &http.Server{Handler: plainHandler, ReadHeaderTimeout: 10 * time.Second}
+	var tlsCfg *tls.Config // built for the first https or unixs URL
+	splitHTTP := len(s.cfg.ListenClientHTTPURLs) > 0
 	for _, u := range s.cfg.ListenClientURLs {
-		secure := u.Scheme == "https" || u.Scheme == "unixs"
-		if secure && tlsCfg == nil {
-			if tlsCfg, err = tlsutil.ServerConfig(s.cfg.ClientTLSInfo(), s.lg.With("component", "tls")); err != nil {
-				return err
-			}
-			tlsCfg.NextProtos = []string{"h2", "http/1.1"}
-		}
-		l, err := listen(u)
+		l, err := s.listenClient(u, &tlsCfg)
 		if err != nil {
 			return err
 		}
-		s.listeners = append(s.listeners, l)
-		s.clientURL = append(s.clientURL, u.String())
-		if secure {
+		switch secure := isSecure(u); {
+		case splitHTTP && secure:
+			s.serveTLS(l, tlsCfg, s.grpc)
+		case splitHTTP:
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); _ = s.grpc.Serve(l) }()
+		case secure:
+			s.serveTLS(l, tlsCfg, s.grpcOr(handler))
+		default:
+			mux := newPortMux(l)
+			s.wg.Add(3)
+			go func() { defer s.wg.Done(); mux.serve() }()
+			go func() { defer s.wg.Done(); _ = s.grpc.Serve(mux.grpc) }()
+			go func() { defer s.wg.Done(); _ = s.http.Serve(mux.http) }()
+		}
+	}
+	for _, u := range s.cfg.ListenClientHTTPURLs {
+		l, err := s.listenClient(u, &tlsCfg)
+		if err != nil {
+			return err
+		}
+		if isSecure(u) {
 			s.serveTLS(l, tlsCfg, handler)
 			continue
 		}
+		// As etcd's, the HTTP port hangs up on gRPC (HTTP/2) clients.
 		mux := newPortMux(l)
 		s.wg.Add(3)
 		go func() { defer s.wg.Done(); mux.serve() }()
-		go func() { defer s.wg.Done(); _ = s.grpc.Serve(mux.grpc) }()
+		go func() { defer s.wg.Done(); hangUp(mux.grpc) }()
 		go func() { defer s.wg.Done(); _ = s.http.Serve(mux.http) }()
 	}
 	return nil
 }
 
-// listen opens a client listener for u: TCP for http(s), a socket file for
-// unix(s) URLs.
-func listen(u url.URL) (net.Listener, error) {
-	network, addr := "tcp", u.Host
-	if u.Scheme == "unix" || u.Scheme == "unixs" {
-		network, addr = "unix", u.Host+u.Path
+// hangUp closes every connection l accepts, until l closes.
+func hangUp(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
 	}
-	switch u.Scheme {
-	case "http", "https", "unix", "unixs":
-	default:
-		return nil, fmt.Errorf("listen on %s: unsupported scheme %q", u.String(), u.Scheme)
+}
+
+// clientHandler is the HTTP side of the client URLs: the endpoints of
+// internal/httpapi, the JSON gateway unless --enable-grpc-gateway=false,
+// the v2 API when enabled, all behind --cors.
+func (s *Server) clientHandler() (http.Handler, error) {
+	var gateway http.Handler
+	if s.cfg.EnableGRPCGateway {
+		var err error
+		if gateway, err = s.startGateway(); err != nil {
+			return nil, err
+		}
 	}
-	l, err := net.Listen(network, addr)
+	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler()})
+	return httpapi.WithCORS(h, s.cfg.CORS), nil
+}
+
+// isSecure reports whether client URL u serves TLS.
+func isSecure(u url.URL) bool { return u.Scheme == "https" || u.Scheme == "unixs" }
+
+// listenClient opens the listener of client URL u and records it. The
+// client TLS settings are built into *tlsCfg on the first secure URL.
+func (s *Server) listenClient(u url.URL, tlsCfg **tls.Config) (net.Listener, error) {
+	if isSecure(u) && *tlsCfg == nil {
+		cfg, err := tlsutil.ServerConfig(s.cfg.ClientTLSInfo(), s.lg.With("component", "tls"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		*tlsCfg = cfg
+	}
+	l, err := s.listenURL(u)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", u.String(), err)
+		return nil, err
 	}
+	s.listeners = append(s.listeners, l)
+	s.clientURL = append(s.clientURL, u.String())
 	return l, nil
 }
 
-// serveTLS serves gRPC and HTTP over TLS on l through one HTTP server.
-func (s *Server) serveTLS(l net.Listener, cfg *tls.Config, handler http.Handler) {
-	hs := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-				s.grpc.ServeHTTP(w, r)
-				return
-			}
-			handler.ServeHTTP(w, r)
-		}),
-		TLSConfig:         cfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
-	}
+// grpcOr sends gRPC requests (HTTP/2 with a gRPC content type) to the gRPC
+// server and the others to h.
+func (s *Server) grpcOr(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			s.grpc.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveTLS serves h over TLS on l.
+func (s *Server) serveTLS(l net.Listener, cfg *tls.Config, h http.Handler) {
+	hs := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second}
 	s.tlsHTTP = append(s.tlsHTTP, hs)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = hs.Serve(tls.NewListener(l, cfg)) }()

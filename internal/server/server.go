@@ -56,6 +56,9 @@ type Server struct {
 	node      *raftnode.Node
 	applier   *apply.Applier
 	v2        *v2Member
+	// slowReads logs the reads served without raft that take longer than
+	// --warning-apply-duration.
+	slowReads apply.SlowLog
 
 	memberID, clusterID uint64
 	bootPeers           []raft.Peer // set only when bootstrapping a new cluster
@@ -176,6 +179,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 	if s.kv, err = mvcc.New(eng, s.lg.With("component", "mvcc")); err != nil {
 		return err
 	}
+	s.kv.SetCompactionPacing(s.cfg.CompactionBatchLimit, s.cfg.CompactionSleepInterval)
 	if s.lessor, err = lease.New(eng.DB(), lease.Config{MinTTL: minLeaseTTL(s.cfg.ElectionTimeout)}); err != nil {
 		return err
 	}
@@ -197,11 +201,13 @@ func (s *Server) openStorage(ctx context.Context) error {
 	}
 	if s.applier, err = apply.New(apply.Config{
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait, V2: s.v2.store,
-		OnMembership: s.syncPeers,
-		OnCommit:     s.metrics.BackendCommit,
+		OnMembership:         s.syncPeers,
+		OnCommit:             s.metrics.BackendCommit,
+		WarningApplyDuration: s.cfg.WarningApplyDuration,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err
 	}
+	s.slowReads = apply.SlowLog{Logger: s.lg.With("component", "apply"), Threshold: s.cfg.WarningApplyDuration}
 	// A state snapshot received before a crash is installed before raft
 	// starts (raft already moved past it).
 	if err := s.applier.InstallPending(); err != nil {
@@ -237,7 +243,7 @@ func (s *Server) startTransport() error {
 	}
 	var secure []bool
 	for _, u := range s.cfg.ListenPeerURLs {
-		l, err := listen(u)
+		l, err := s.listenURL(u)
 		if err != nil {
 			return fmt.Errorf("peer URL: %w", err)
 		}
@@ -416,9 +422,9 @@ func (s *Server) serveMetrics() error {
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return fmt.Errorf("listen on metrics URL %s: the scheme must be http or https", u.String())
 		}
-		l, err := net.Listen("tcp", u.Host)
+		l, err := s.listenURL(u)
 		if err != nil {
-			return fmt.Errorf("listen on metrics URL %s: %w", u.String(), err)
+			return fmt.Errorf("metrics URL: %w", err)
 		}
 		if u.Scheme == "https" {
 			// As etcd: https metrics URLs serve with the client TLS

@@ -2,11 +2,13 @@ package v3rpc
 
 import (
 	"math"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 )
 
 // Backend is everything the services need from the member.
@@ -27,6 +29,40 @@ type Config struct {
 	// up to it plus gRPC's overhead allowance, as etcd does.
 	MaxRequestBytes int
 	MaxTxnOps       int
+	// MaxConcurrentStreams is --max-concurrent-streams, the HTTP/2 streams
+	// one connection may have open at once (0: no limit).
+	MaxConcurrentStreams uint32
+	// KeepAliveMinTime is --grpc-keepalive-min-time: a client pinging more
+	// often (or at all while it has no stream open) is sent away with
+	// GOAWAY "too_many_pings". 0 keeps gRPC's default policy (5m).
+	KeepAliveMinTime time.Duration
+	// KeepAliveInterval and KeepAliveTimeout are --grpc-keepalive-interval
+	// and --grpc-keepalive-timeout: after KeepAliveInterval without
+	// activity the server pings, and closes the connection when no answer
+	// comes within KeepAliveTimeout. They take effect only when both are
+	// set, as in etcd; gRPC raises an interval under 1s to 1s.
+	KeepAliveInterval time.Duration
+	KeepAliveTimeout  time.Duration
+}
+
+// serverOptions are the transport options cfg selects.
+func (cfg Config) serverOptions() []grpc.ServerOption {
+	streams := cfg.MaxConcurrentStreams
+	if streams == 0 {
+		streams = math.MaxUint32
+	}
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcOverheadBytes),
+		grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.MaxConcurrentStreams(streams),
+	}
+	if cfg.KeepAliveMinTime > 0 {
+		opts = append(opts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepAliveMinTime}))
+	}
+	if cfg.KeepAliveInterval > 0 && cfg.KeepAliveTimeout > 0 {
+		opts = append(opts, grpc.KeepaliveParams(keepalive.ServerParameters{Time: cfg.KeepAliveInterval, Timeout: cfg.KeepAliveTimeout}))
+	}
+	return opts
 }
 
 // grpcOverheadBytes is the allowance over --max-request-bytes for gRPC
@@ -40,10 +76,8 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be)),
 		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be)),
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcOverheadBytes),
-		grpc.MaxSendMsgSize(math.MaxInt32),
-		grpc.MaxConcurrentStreams(math.MaxUint32),
 	)
+	opts = append(opts, cfg.serverOptions()...)
 	gs := grpc.NewServer(opts...)
 	pb.RegisterKVServer(gs, NewKVServer(be, be, cfg.MaxTxnOps))
 	pb.RegisterMaintenanceServer(gs, NewMaintenanceServer(be, be))

@@ -1,0 +1,86 @@
+package apply
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// SlowLog writes etcd's "apply request took too long" warning for requests
+// that took longer than Threshold (--warning-apply-duration): applied
+// entries, and the reads a member serves without raft (with the prefix
+// "read-only range " or "read-only txn "). The fields are etcd's, and put
+// values appear only as their sizes.
+type SlowLog struct {
+	Logger    *slog.Logger
+	Threshold time.Duration
+}
+
+// Applied logs an applied request that started at start, if it was slow.
+func (l SlowLog) Applied(start time.Time, r *pb.InternalRaftRequest, res Result) {
+	took := time.Since(start)
+	if !l.slow(took) {
+		return
+	}
+	resp := ""
+	if res.Resp != nil {
+		resp = fmt.Sprintf("size:%d", proto.Size(res.Resp))
+	}
+	l.warn(took, "", &pb.InternalRaftStringer{Request: r}, resp, res.Err)
+}
+
+// ReadOnlyRange logs a range served locally that started at start, if it
+// was slow.
+func (l SlowLog) ReadOnlyRange(start time.Time, r *pb.RangeRequest, resp *pb.RangeResponse, err error) {
+	took := time.Since(start)
+	if !l.slow(took) {
+		return
+	}
+	out := ""
+	if resp != nil {
+		out = fmt.Sprintf("range_response_count:%d size:%d", len(resp.GetKvs()), proto.Size(resp))
+	}
+	l.warn(took, "read-only range ", r, out, err)
+}
+
+// ReadOnlyTxn logs a read-only transaction served locally that started at
+// start, if it was slow.
+func (l SlowLog) ReadOnlyTxn(start time.Time, r *pb.TxnRequest, resp *pb.TxnResponse, err error) {
+	took := time.Since(start)
+	if !l.slow(took) {
+		return
+	}
+	out := ""
+	if resp != nil {
+		var counts []string
+		for _, op := range resp.GetResponses() {
+			if rr, ok := op.GetResponse().(*pb.ResponseOp_ResponseRange); ok {
+				counts = append(counts, fmt.Sprintf("range_response_count:%d", len(rr.ResponseRange.GetKvs())))
+			}
+		}
+		out = fmt.Sprintf("responses:<%s> size:%d", strings.Join(counts, " "), proto.Size(resp))
+	}
+	l.warn(took, "read-only txn ", pb.NewLoggableTxnRequest(r), out, err)
+}
+
+func (l SlowLog) slow(took time.Duration) bool {
+	return l.Logger != nil && l.Threshold > 0 && took > l.Threshold
+}
+
+func (l SlowLog) warn(took time.Duration, prefix string, req fmt.Stringer, resp string, err error) {
+	attrs := []any{
+		"took", took,
+		"expected-duration", l.Threshold,
+		"prefix", prefix,
+		"request", req.String(),
+		"response", resp,
+	}
+	if err != nil {
+		attrs = append(attrs, "error", err)
+	}
+	l.Logger.Warn("apply request took too long", attrs...)
+}
