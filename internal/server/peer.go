@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +23,16 @@ import (
 // peerHandler is the member's side of incoming peer traffic.
 type peerHandler struct{ s *Server }
 
+// errRaftNotStarted refuses peer messages that arrive between the peer
+// listener opening and raft starting; raft resends what matters.
+var errRaftNotStarted = errors.New("raft not started yet")
+
 func (h peerHandler) Process(ctx context.Context, m *raftpb.Message) error {
-	return h.s.node.Step(ctx, m)
+	n := h.s.liveNode.Load()
+	if n == nil {
+		return errRaftNotStarted
+	}
+	return n.Step(ctx, m)
 }
 
 func (h peerHandler) IsRemoved(id uint64) bool { return h.s.cluster.IsRemoved(id) }
@@ -43,7 +52,7 @@ func (h peerHandler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message, dat
 	}
 	h.s.lg.Info("received state snapshot", "index", meta.GetIndex(), "term", meta.GetTerm(), "from", membership.IDString(m.GetFrom()))
 	m.Snapshot.Data = []byte(path)
-	return h.s.node.Step(ctx, m)
+	return h.Process(ctx, m)
 }
 
 // writeVerified copies a state snapshot to path while verifying it, and
@@ -131,7 +140,7 @@ func (s *Server) OpenSnapshot(m *raftpb.Message) (*raftpb.Message, io.ReadCloser
 }
 
 func (h peerHandler) MemberPromote(ctx context.Context, id uint64) error {
-	if !h.s.node.IsLeader() {
+	if n := h.s.liveNode.Load(); n == nil || !n.IsLeader() {
 		return v3rpc.ErrNotLeader
 	}
 	return h.s.promoteLearner(ctx, id)

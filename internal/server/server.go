@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -54,8 +55,11 @@ type Server struct {
 	cluster   *membership.Cluster
 	logStore  *raftnode.LogStore
 	node      *raftnode.Node
-	applier   *apply.Applier
-	v2        *v2Member
+	// liveNode is node once raft runs: the peer transport serves before
+	// raft starts and reads it from its own goroutines.
+	liveNode atomic.Pointer[raftnode.Node]
+	applier  *apply.Applier
+	v2       *v2Member
 	// slowReads logs the reads served without raft that take longer than
 	// --warning-apply-duration.
 	slowReads apply.SlowLog
@@ -348,14 +352,14 @@ func (s *Server) advanceTicks(electionTicks int) int {
 type raftReporter struct{ s *Server }
 
 func (r raftReporter) ReportUnreachable(id uint64) {
-	if r.s.node != nil {
-		r.s.node.ReportUnreachable(id)
+	if n := r.s.liveNode.Load(); n != nil {
+		n.ReportUnreachable(id)
 	}
 }
 
 func (r raftReporter) ReportSnapshot(id uint64, st raft.SnapshotStatus) {
-	if r.s.node != nil {
-		r.s.node.ReportSnapshot(id, st)
+	if n := r.s.liveNode.Load(); n != nil {
+		n.ReportSnapshot(id, st)
 	}
 }
 
@@ -396,6 +400,7 @@ func (s *Server) startRaft() error {
 		return err
 	}
 	s.node = node
+	s.liveNode.Store(node)
 	s.kv.Start(context.Background())
 	s.hub.Start()
 	s.wg.Add(4)
