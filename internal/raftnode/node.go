@@ -422,7 +422,7 @@ func (n *Node) send(msgs []*raftpb.Message) {
 	if len(msgs) == 0 || n.tr == nil {
 		return
 	}
-	n.tr.Send(msgs)
+	n.tr.Send(coalesceAppends(msgs, n.cfg.MaxSizePerMsg))
 }
 
 // maybeTruncate drops applied log entries once SnapshotCount of them piled
