@@ -47,10 +47,6 @@ func (c *cli) clientConfig(endpoints []string) (clientv3.Config, error) {
 		}
 		endpoints = eps
 	}
-	level := zapcore.InfoLevel
-	if c.g.debug {
-		level = zapcore.DebugLevel
-	}
 	cfg := clientv3.Config{
 		Endpoints:            endpoints,
 		DialTimeout:          c.g.dialTimeout,
@@ -58,7 +54,7 @@ func (c *cli) clientConfig(endpoints []string) (clientv3.Config, error) {
 		DialKeepAliveTimeout: c.g.keepAliveTimeout,
 		MaxCallSendMsgSize:   c.g.maxRequestBytes,
 		MaxCallRecvMsgSize:   c.g.maxRecvBytes,
-		Logger:               newLogger(c.opts.Stderr, level).Named("etcd-client"),
+		Logger:               newLogger(c.opts.Stderr, c.clientLogLevel()).Named("etcd-client"),
 	}
 	tlsCfg, err := c.tlsConfig()
 	if err != nil {
@@ -73,6 +69,14 @@ func (c *cli) clientConfig(endpoints []string) (clientv3.Config, error) {
 		cfg.Username, cfg.Password = user, pass
 	}
 	return cfg, nil
+}
+
+// clientLogLevel is the client library's log level: debug with --debug.
+func (c *cli) clientLogLevel() zapcore.Level {
+	if c.g.debug {
+		return zapcore.DebugLevel
+	}
+	return zapcore.InfoLevel
 }
 
 // newClient connects to the global endpoints (or the given ones). A client
@@ -131,32 +135,44 @@ func (c *cli) endpoints() ([]string, error) {
 	return eps, nil
 }
 
-// tlsConfig is nil for a plain connection: no certificate flags and
-// --insecure-transport left on.
+// tlsConfig is the TLS configuration of the global flags.
 func (c *cli) tlsConfig() (*tls.Config, error) {
 	g := &c.g
-	if g.cert == "" && g.key == "" && g.cacert == "" && g.insecureTransport && !g.insecureSkipVerify {
+	return secureFlags{cert: g.cert, key: g.key, cacert: g.cacert, insecureTransport: g.insecureTransport, insecureSkipVerify: g.insecureSkipVerify}.tlsConfig()
+}
+
+// secureFlags are a connection's TLS flags: the global ones, or
+// make-mirror's --dest-* ones.
+type secureFlags struct {
+	cert, key, cacert                     string
+	insecureTransport, insecureSkipVerify bool
+}
+
+// tlsConfig is nil for a plain connection: no certificate flags and
+// insecure transport left on.
+func (s secureFlags) tlsConfig() (*tls.Config, error) {
+	if s.cert == "" && s.key == "" && s.cacert == "" && s.insecureTransport && !s.insecureSkipVerify {
 		return nil, nil
 	}
-	if (g.cert == "") != (g.key == "") {
-		return nil, fmt.Errorf("KeyFile and CertFile must both be present[key: %v, cert: %v]", g.key, g.cert)
+	if (s.cert == "") != (s.key == "") {
+		return nil, fmt.Errorf("KeyFile and CertFile must both be present[key: %v, cert: %v]", s.key, s.cert)
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: g.insecureSkipVerify}
-	if g.cert != "" {
-		pair, err := tls.LoadX509KeyPair(g.cert, g.key)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.insecureSkipVerify}
+	if s.cert != "" {
+		pair, err := tls.LoadX509KeyPair(s.cert, s.key)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
-	if g.cacert != "" {
-		pem, err := os.ReadFile(g.cacert)
+	if s.cacert != "" {
+		pem, err := os.ReadFile(s.cacert)
 		if err != nil {
 			return nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("failed to parse CA certificates in %s", g.cacert)
+			return nil, fmt.Errorf("failed to parse CA certificates in %s", s.cacert)
 		}
 		cfg.RootCAs = pool
 	}

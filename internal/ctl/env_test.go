@@ -182,7 +182,7 @@ func TestAPIVersion(t *testing.T) {
 		exit    int
 		stderr  string
 	}{
-		{[]string{"ETCDCTL_API=2"}, ExitBadFeature, "Error: ETCDCTL_API=2 selects the v2 command set, which Cairn's etcdctl does not provide yet; unset ETCDCTL_API or set it to 3\n"},
+		{[]string{"ETCDCTL_API=2"}, ExitBadFeature, "Error: ETCDCTL_API=2 selects the v2 command set, which the etcdctl binary runs; this is the v3 command set: unset ETCDCTL_API or set it to 3 to use it\n"},
 		{[]string{"ETCDCTL_API=3"}, ExitSuccess, ""},
 		{[]string{}, ExitSuccess, ""},
 	}

@@ -87,5 +87,27 @@ func maintenanceCases() []goldenCase {
 		goldenCase{name: "snapshot_save_help", noServer: true, args: args("snapshot save --help")},
 	)
 
+	// check
+	add(
+		goldenCase{name: "check_perf_prefix_has_keys", history: []step{put("/etcdctl-check-perf/x", "1")}, args: args("check perf")},
+		goldenCase{name: "check_perf_own_prefix_has_keys", history: base, args: args("check perf --prefix=foo")},
+		goldenCase{name: "check_datascale_prefix_has_keys", history: []step{put("/etcdctl-check-datascale/x", "1")}, args: args("check datascale")},
+		goldenCase{name: "check_perf_bad_load", history: base, args: args("check perf --load=q")},
+		goldenCase{name: "check_datascale_bad_load", history: base, args: args("check datascale --load=q")},
+		goldenCase{name: "check_perf_bad_load_dead", noServer: true, args: args("check perf --load=q")},
+		goldenCase{name: "check_help", noServer: true, args: args("check --help")},
+		goldenCase{name: "check_perf_help", noServer: true, args: args("check perf --help")},
+		goldenCase{name: "check_datascale_help", noServer: true, args: args("check datascale --help")},
+	)
+
+	// make-mirror
+	add(
+		goldenCase{name: "make_mirror_no_args", noServer: true, args: args("make-mirror")},
+		goldenCase{name: "make_mirror_two_args", noServer: true, args: args("make-mirror a b")},
+		goldenCase{name: "make_mirror_prefix_conflict", noServer: true, args: args("make-mirror a --dest-prefix=x --no-dest-prefix")},
+		goldenCase{name: "make_mirror_dest_cert_missing", noServer: true, args: args("make-mirror a --dest-cert=/nonexistent/c --dest-key=/nonexistent/k")},
+		goldenCase{name: "make_mirror_dest_cacert_missing", noServer: true, args: args("make-mirror a --dest-cacert=/nonexistent/ca")},
+		goldenCase{name: "make_mirror_help", noServer: true, args: args("make-mirror --help")},
+	)
 	return cs
 }

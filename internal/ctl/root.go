@@ -27,6 +27,13 @@ type Options struct {
 	// signals themselves, to give up what they hold before exiting, and
 	// every other command is simply killed by them, as etcdctl is.
 	Interrupt <-chan struct{}
+
+	// Seams for this package's tests; zero keeps etcdctl's values: check
+	// perf's duration (a minute), the number of keys check datascale
+	// writes, and the time between make-mirror's counts (30s).
+	checkPerfDuration    time.Duration
+	checkDatascaleKeys   int
+	mirrorReportInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -95,8 +102,10 @@ type cli struct {
 // name) and returns the process exit code.
 func Main(o Options, args []string) int {
 	o = o.withDefaults()
+	// The etcdctl binary runs the v2 command set itself when ETCDCTL_API
+	// is 2; this tree has only the v3 one.
 	if api, ok := lookupEnv(o.Environ, "ETCDCTL_API"); ok && api == "2" {
-		fmt.Fprintln(o.Stderr, "Error: ETCDCTL_API=2 selects the v2 command set, which Cairn's etcdctl does not provide yet; unset ETCDCTL_API or set it to 3")
+		fmt.Fprintln(o.Stderr, "Error: ETCDCTL_API=2 selects the v2 command set, which the etcdctl binary runs; this is the v3 command set: unset ETCDCTL_API or set it to 3 to use it")
 		return ExitBadFeature
 	}
 	root := newCLI(o, args).root
@@ -167,7 +176,10 @@ func newCLI(o Options, args []string) *cli {
 		return &exitError{Code: ExitError, Err: err, trailer: "\n"}
 	})
 
-	root.AddCommand(
+	// Suggestions for an unknown command list the candidates in this
+	// order, etcdctl's; nothing may sort the root's commands before the
+	// command runs (cobra's Commands sorts them in place).
+	cmds := []*cobra.Command{
 		c.newGetCommand(),
 		c.newPutCommand(),
 		c.newDelCommand(),
@@ -187,8 +199,14 @@ func newCLI(o Options, args []string) *cli {
 		c.newRoleCommand(),
 		c.newDefragCommand(),
 		c.newSnapshotCommand(),
-	)
-	wrapRunE(root)
+		c.newCheckCommand(),
+		c.newMakeMirrorCommand(),
+	}
+	cmds = append(cmds, c.newV2OnlyCommands()...)
+	root.AddCommand(cmds...)
+	for _, cmd := range cmds {
+		wrapRunE(cmd)
+	}
 	c.routeHelpTopicErrors()
 	return c
 }
@@ -198,14 +216,15 @@ func newCLI(o Options, args []string) *cli {
 // help command would write both to the output stream.
 func (c *cli) routeHelpTopicErrors() {
 	c.root.InitDefaultHelpCmd()
-	for _, sub := range c.root.Commands() {
-		if sub.Name() != "help" {
-			continue
-		}
-		sub.Run = func(_ *cobra.Command, args []string) {
+	// Find, unlike Commands, leaves the order of the commands alone.
+	if help, _, err := c.root.Find([]string{"help"}); err == nil && help != c.root {
+		help.Run = func(_ *cobra.Command, args []string) {
 			target, _, err := c.root.Find(args)
-			if target == nil || err != nil {
+			if target == nil || err != nil || isV2Only(target) {
 				fmt.Fprintf(c.opts.Stderr, "Unknown help topic %#q\n", args)
+				if target != nil && isV2Only(target) {
+					fmt.Fprint(c.opts.Stderr, v2OnlyHint(target.Name()))
+				}
 				writeHelp(c.opts.Stdout, c.root)
 				return
 			}
