@@ -21,6 +21,9 @@ func (s *Server) authInfo(ctx context.Context) (*auth.AuthInfo, error) {
 	if !s.auth.IsEnabled() {
 		return nil, nil
 	}
+	if user, ok := ctx.Value(internalUserKey{}).(string); ok {
+		return &auth.AuthInfo{Username: user, Revision: s.auth.Revision()}, nil
+	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		for _, k := range []string{rpctypes.TokenFieldNameGRPC, "authorization"} {
 			if v := md.Get(k); len(v) > 0 && v[0] != "" {
@@ -36,6 +39,14 @@ func (s *Server) authInfo(ctx context.Context) (*auth.AuthInfo, error) {
 		}
 	}
 	return nil, auth.ErrUserEmpty
+}
+
+// internalUserKey marks a context whose caller the server authenticated
+// itself (the v2 API's basic auth); gRPC requests cannot carry it.
+type internalUserKey struct{}
+
+func withInternalUser(ctx context.Context, user string) context.Context {
+	return context.WithValue(ctx, internalUserKey{}, user)
 }
 
 // authenticated requires some identity while auth is enabled.

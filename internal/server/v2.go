@@ -9,8 +9,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-kv/cairn/internal/apply"
@@ -190,17 +188,10 @@ func (b v2Backend) Members(context.Context) ([]*pb.Member, error) {
 	return out, nil
 }
 
-// asRoot gives a membership call the identity the v3 methods check: the
-// v2 handler has already required the root role.
+// asRoot gives a call the identity the v3 methods check: the v2 handler
+// has already required the root role.
 func (b v2Backend) asRoot(ctx context.Context) context.Context {
-	if !b.s.auth.IsEnabled() {
-		return ctx
-	}
-	tok, err := b.s.auth.AssignToken(ctx, "root", b.s.auth.Revision())
-	if err != nil {
-		return ctx
-	}
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(rpctypes.TokenFieldNameGRPC, tok))
+	return withInternalUser(ctx, "root")
 }
 
 func (b v2Backend) AddMember(ctx context.Context, peerURLs []string) (*pb.Member, error) {
