@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,9 +126,22 @@ func (a *app) run(args []string) int {
 	cmd := rootCommand.find(rest[0])
 	if cmd == nil {
 		fmt.Fprintln(a.stderr, errNoHelpTopic(rest[0]))
+		if slices.Contains(v3OnlyCommands, rest[0]) {
+			fmt.Fprintf(a.stderr, "%q is a command of etcdctl's v3 API: run it with ETCDCTL_API=3, or without ETCDCTL_API\n", rest[0])
+		}
 		return exitNoHelpTopic
 	}
 	return a.runCommand(global, cmd, "etcdctl "+cmd.name, rest[1:])
+}
+
+// v3OnlyCommands are the commands of etcdctl's v3 command set that the v2
+// set has no command of the same name for. The v2 set answers them as
+// unknown commands, as etcdctl does, and adds a line that points to the v3
+// set.
+var v3OnlyCommands = []string{
+	"put", "del", "txn", "compaction", "endpoint", "lease", "lock", "elect",
+	"snapshot", "defrag", "alarm", "check", "move-leader", "make-mirror",
+	"version", "downgrade",
 }
 
 func (a *app) runCommand(global values, cmd *command, helpName string, args []string) int {
