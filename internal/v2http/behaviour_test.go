@@ -282,3 +282,30 @@ func TestSnapshotCatchUp(t *testing.T) {
 		t.Errorf("%d keys on the caught-up member, want 60", len(l.Node.Nodes))
 	}
 }
+
+// TestDisabled: with --enable-v2=false no /v2 path is served, while the
+// v3 API and /version still are.
+func TestDisabled(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.EnableV2 = false })
+	for _, p := range []string{"/v2/keys/a", "/v2/members", "/v2/stats/self", "/v2/machines", "/v2/auth/enable"} {
+		resp, err := http.Get(m.ClientURL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", p, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(m.ClientURL + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /version: status %d", resp.StatusCode)
+	}
+	if _, err := m.Client(t).Put(context.Background(), "k", "v"); err != nil {
+		t.Errorf("v3 put with v2 off: %v", err)
+	}
+}
