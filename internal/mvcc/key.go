@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 
@@ -74,30 +75,32 @@ func unescape(esc []byte) ([]byte, error) {
 	if len(esc) < 2 {
 		return nil, errBadKey
 	}
-	out := make([]byte, 0, len(esc)-2)
-	for i := 0; i < len(esc); i++ {
-		b := esc[i]
-		if b != escByte {
-			out = append(out, b)
-			continue
-		}
-		if i+1 >= len(esc) {
+	return appendUnescaped(make([]byte, 0, len(esc)-2), esc)
+}
+
+// appendUnescaped appends the key that esc (exactly one escaped key)
+// encodes to dst. It copies the runs between escape bytes whole: most keys
+// have no escape byte but their terminator.
+func appendUnescaped(dst, esc []byte) ([]byte, error) {
+	for {
+		i := bytes.IndexByte(esc, escByte)
+		if i < 0 || i+1 >= len(esc) {
 			return nil, errBadKey
 		}
+		dst = append(dst, esc[:i]...)
 		switch esc[i+1] {
 		case escEscaped:
-			out = append(out, escByte)
-			i++
+			dst = append(dst, escByte)
+			esc = esc[i+2:]
 		case escEnd:
 			if i+2 != len(esc) {
 				return nil, errBadKey
 			}
-			return out, nil
+			return dst, nil
 		default:
 			return nil, errBadKey
 		}
 	}
-	return nil, errBadKey
 }
 
 // nextPrefix returns the smallest engine key after every version of the user
