@@ -1,0 +1,377 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/cairn-kv/cairn/internal/ctl"
+	"github.com/cairn-kv/cairn/internal/testutil"
+)
+
+// matrixMember starts a member with setUpAuth's users plus bob, a user
+// without roles, and returns clients for root, alice and bob.
+func matrixMember(t *testing.T) (m *testutil.Member, root, alice, bob *clientv3.Client) {
+	t.Helper()
+	m = testutil.StartMember(t)
+	admin := m.Client(t)
+	ctx := ctxT(t)
+	if _, err := admin.UserAdd(ctx, "bob", "bobpw"); err != nil {
+		t.Fatal(err)
+	}
+	setUpAuth(t, admin)
+	var err error
+	if root, err = userClient(t, m, "root", "rootpw"); err != nil {
+		t.Fatal(err)
+	}
+	if alice, err = userClient(t, m, "alice", "alicepw"); err != nil {
+		t.Fatal(err)
+	}
+	if bob, err = userClient(t, m, "bob", "bobpw"); err != nil {
+		t.Fatal(err)
+	}
+	return m, root, alice, bob
+}
+
+// leaseWith grants a lease as root and attaches key to it.
+func leaseWith(t *testing.T, root *clientv3.Client, key string) clientv3.LeaseID {
+	t.Helper()
+	ctx := ctxT(t)
+	l, err := root.Grant(ctx, 3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Put(ctx, key, "leased", clientv3.WithLease(l.ID)); err != nil {
+		t.Fatal(err)
+	}
+	return l.ID
+}
+
+// watchErr opens a watch and returns nil once it is created, or the reason
+// it was canceled.
+func watchErr(ctx context.Context, c *clientv3.Client, key string, opts ...clientv3.OpOption) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, ok := <-c.Watch(ctx, key, append(opts, clientv3.WithCreatedNotify())...)
+	switch {
+	case !ok:
+		return errors.New("watch channel closed")
+	case resp.Canceled:
+		return resp.Err()
+	case resp.Created:
+		return nil
+	}
+	return fmt.Errorf("unexpected first watch response %+v", resp)
+}
+
+// snapshotErr reads a whole snapshot and returns what stopped it.
+func snapshotErr(ctx context.Context, c *clientv3.Client) error {
+	rc, err := c.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}
+
+// TestAuthRPCPermissionMatrix checks every RPC family against users with
+// different grants: alice reads [/app/, /app0) and reads and writes
+// /app/cfg; bob has no roles; root may do everything. Denials are etcd's
+// "etcdserver: permission denied"; what root does is never denied.
+func TestAuthRPCPermissionMatrix(t *testing.T) {
+	m, root, alice, bob := matrixMember(t)
+	ctx := ctxT(t)
+	id := m.Server.MemberID()
+	const allow, deny = true, false
+	cases := []struct {
+		name       string
+		op         func(c *clientv3.Client) error
+		alice, bob bool
+	}{
+		{"range key", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/app/cfg"); return err }, allow, deny},
+		{"range prefix", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/app/", clientv3.WithPrefix()); return err }, allow, deny},
+		{"range serializable", func(c *clientv3.Client) error {
+			_, err := c.Get(ctx, "/app/other", clientv3.WithSerializable())
+			return err
+		}, allow, deny},
+		{"range past the grant", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/app/", clientv3.WithFromKey()); return err }, deny, deny},
+		{"range other key", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/secret"); return err }, deny, deny},
+		{"put writable", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/cfg", "v"); return err }, allow, deny},
+		{"put with prev kv", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/cfg", "v", clientv3.WithPrevKV()); return err }, allow, deny},
+		{"put read-only", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/other", "v"); return err }, deny, deny},
+		{"delete writable", func(c *clientv3.Client) error { _, err := c.Delete(ctx, "/app/cfg"); return err }, allow, deny},
+		{"delete read-only prefix", func(c *clientv3.Client) error { _, err := c.Delete(ctx, "/app/", clientv3.WithPrefix()); return err }, deny, deny},
+		{"txn compare readable, put writable", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).If(clientv3.Compare(clientv3.Value("/app/other"), "=", "v1")).
+				Then(clientv3.OpPut("/app/cfg", "t")).Commit()
+			return err
+		}, allow, deny},
+		{"txn compare on other key", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision("/secret"), ">", 0)).Commit()
+			return err
+		}, deny, deny},
+		{"txn compare over a range", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).If(clientv3.Compare(clientv3.Version("/app/").WithPrefix(), ">", 0)).Commit()
+			return err
+		}, allow, deny},
+		{"txn range in the branch not taken", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).Then(clientv3.OpGet("/app/cfg")).Else(clientv3.OpGet("/secret")).Commit()
+			return err
+		}, deny, deny},
+		{"txn delete of a read-only key", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).Then(clientv3.OpDelete("/app/other")).Commit()
+			return err
+		}, deny, deny},
+		{"nested txn writing a read-only key", func(c *clientv3.Client) error {
+			_, err := c.Txn(ctx).Then(clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpPut("/app/other", "x")}, nil)).Commit()
+			return err
+		}, deny, deny},
+		{"watch key", func(c *clientv3.Client) error { return watchErr(ctx, c, "/app/cfg") }, allow, deny},
+		{"watch prefix", func(c *clientv3.Client) error { return watchErr(ctx, c, "/app/", clientv3.WithPrefix()) }, allow, deny},
+		{"watch other key", func(c *clientv3.Client) error { return watchErr(ctx, c, "/secret") }, deny, deny},
+		{"watch everything", func(c *clientv3.Client) error { return watchErr(ctx, c, "", clientv3.WithFromKey()) }, deny, deny},
+		{"lease revoke, writable key attached", func(c *clientv3.Client) error {
+			_, err := c.Revoke(ctx, leaseWith(t, root, "/app/cfg"))
+			return err
+		}, allow, deny},
+		{"lease revoke, read-only key attached", func(c *clientv3.Client) error {
+			_, err := c.Revoke(ctx, leaseWith(t, root, "/app/other"))
+			return err
+		}, deny, deny},
+		{"lease time-to-live, readable key attached", func(c *clientv3.Client) error {
+			_, err := c.TimeToLive(ctx, leaseWith(t, root, "/app/other"), clientv3.WithAttachedKeys())
+			return err
+		}, allow, deny},
+		{"lease time-to-live, other key attached", func(c *clientv3.Client) error {
+			_, err := c.TimeToLive(ctx, leaseWith(t, root, "/secret"), clientv3.WithAttachedKeys())
+			return err
+		}, deny, deny},
+		{"compact", func(c *clientv3.Client) error { _, err := c.Compact(ctx, 2); return err }, deny, deny},
+		{"defragment", func(c *clientv3.Client) error { _, err := c.Defragment(ctx, m.Endpoint); return err }, deny, deny},
+		{"hash", func(c *clientv3.Client) error {
+			_, err := pb.NewMaintenanceClient(c.ActiveConnection()).Hash(ctx, &pb.HashRequest{})
+			return rpctypes.Error(err)
+		}, deny, deny},
+		{"hash kv", func(c *clientv3.Client) error { _, err := c.HashKV(ctx, m.Endpoint, 0); return err }, deny, deny},
+		{"snapshot", func(c *clientv3.Client) error { return snapshotErr(ctx, c) }, deny, deny},
+		{"move leader", func(c *clientv3.Client) error { _, err := c.MoveLeader(ctx, id); return err }, deny, deny},
+		{"alarm disarm", func(c *clientv3.Client) error {
+			_, err := c.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE})
+			return err
+		}, deny, deny},
+		{"alarm list", func(c *clientv3.Client) error { _, err := c.AlarmList(ctx); return err }, allow, allow},
+		{"status", func(c *clientv3.Client) error { _, err := c.Status(ctx, m.Endpoint); return err }, allow, allow},
+		{"member list", func(c *clientv3.Client) error { _, err := c.MemberList(ctx); return err }, allow, allow},
+		{"member add", func(c *clientv3.Client) error {
+			_, err := c.MemberAddAsLearner(ctx, []string{"http://127.0.0.1:1"})
+			return err
+		}, deny, deny},
+		{"member update", func(c *clientv3.Client) error {
+			_, err := c.MemberUpdate(ctx, id, []string{m.Config.InitialAdvertisePeerURLs[0].String()})
+			return err
+		}, deny, deny},
+		{"member promote", func(c *clientv3.Client) error { _, err := c.MemberPromote(ctx, id); return err }, deny, deny},
+		{"member remove", func(c *clientv3.Client) error { _, err := c.MemberRemove(ctx, id+1); return err }, deny, deny},
+		{"user list", func(c *clientv3.Client) error { _, err := c.UserList(ctx); return err }, deny, deny},
+		{"role get", func(c *clientv3.Client) error { _, err := c.RoleGet(ctx, "reader"); return err }, deny, deny},
+		{"user add", func(c *clientv3.Client) error { _, err := c.UserAdd(ctx, "mallory", "x"); return err }, deny, deny},
+		{"auth disable", func(c *clientv3.Client) error { _, err := c.AuthDisable(ctx); return err }, deny, deny},
+		{"auth status", func(c *clientv3.Client) error { _, err := c.AuthStatus(ctx); return err }, allow, allow},
+	}
+	for _, c := range cases {
+		for _, u := range []struct {
+			name    string
+			cli     *clientv3.Client
+			allowed bool
+		}{{"alice", alice, c.alice}, {"bob", bob, c.bob}} {
+			err := c.op(u.cli)
+			switch {
+			case u.allowed && err != nil:
+				t.Errorf("%s as %s: %v, want allowed", c.name, u.name, err)
+			case !u.allowed && !isPermissionDenied(err):
+				t.Errorf("%s as %s: %v, want %v", c.name, u.name, err, rpctypes.ErrPermissionDenied)
+			}
+		}
+		// Root is never refused; the member operations may still fail
+		// for what they ask (promoting a voter, removing no member).
+		if err := c.op(root); isPermissionDenied(err) || errors.Is(err, rpctypes.ErrUserEmpty) {
+			t.Errorf("%s as root: %v", c.name, err)
+		} else if err != nil && !strings.HasPrefix(c.name, "member ") && c.name != "move leader" {
+			t.Errorf("%s as root: %v", c.name, err)
+		}
+	}
+}
+
+// isPermissionDenied reports whether err is etcd's permission denial,
+// whether it came as a typed error or as a watch's cancel reason.
+func isPermissionDenied(err error) bool {
+	return err != nil && (errors.Is(err, rpctypes.ErrPermissionDenied) || err.Error() == rpctypes.ErrPermissionDenied.Error())
+}
+
+// rawConn is a gRPC connection without clientv3's token handling, so
+// tests choose what token each call carries.
+func rawConn(t *testing.T, m *testutil.Member) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(m.Endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func withToken(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+}
+
+// TestAuthTokenErrors: no credentials, an unknown token and a stale one get
+// etcd's errors and codes.
+func TestAuthTokenErrors(t *testing.T) {
+	m := testutil.StartMember(t)
+	setUpAuth(t, m.Client(t))
+	ctx := ctxT(t)
+	conn := rawConn(t, m)
+	kv, au := pb.NewKVClient(conn), pb.NewAuthClient(conn)
+	get := func(ctx context.Context) error {
+		_, err := kv.Range(ctx, &pb.RangeRequest{Key: []byte("/app/cfg")})
+		return err
+	}
+	checks := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"no token", get(ctx), rpctypes.ErrGRPCUserEmpty},
+		{"unknown token", get(withToken(ctx, "nosuchtoken.1")), rpctypes.ErrGRPCInvalidAuthToken},
+		{"wrong password", second(au.Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: "x"})), rpctypes.ErrGRPCAuthFailed},
+		{"unknown user", second(au.Authenticate(ctx, &pb.AuthenticateRequest{Name: "nobody", Password: "x"})), rpctypes.ErrGRPCAuthFailed},
+	}
+	for _, c := range checks {
+		if c.err == nil || c.err.Error() != c.want.Error() {
+			t.Errorf("%s: %v, want %v", c.name, c.err, c.want)
+		}
+	}
+	resp, err := au.Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: "alicepw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := get(withToken(ctx, resp.Token)); err != nil {
+		t.Fatalf("get with alice's token: %v", err)
+	}
+	if _, err := kv.Put(withToken(ctx, resp.Token), &pb.PutRequest{Key: []byte("/secret"), Value: []byte("x")}); err == nil ||
+		err.Error() != rpctypes.ErrGRPCPermissionDenied.Error() {
+		t.Fatalf("put outside alice's grant: %v", err)
+	}
+	// Deleting the user kills her tokens.
+	root, err := userClient(t, m, "root", "rootpw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.UserDelete(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(withToken(ctx, resp.Token)); err == nil || err.Error() != rpctypes.ErrGRPCInvalidAuthToken.Error() {
+		t.Fatalf("token of a deleted user: %v", err)
+	}
+}
+
+// ctlRun runs our etcdctl in-process and returns its exit code, stdout and
+// stderr.
+func ctlRun(stdin string, args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := ctl.Main(ctl.Options{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr, Environ: []string{},
+		Sleep: func(time.Duration) {}}, args)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestAuthEtcdctlPermissionMatrix is the permission matrix through etcdctl:
+// allowed commands exit 0, denied ones exit 1 with etcd's error on stderr.
+func TestAuthEtcdctlPermissionMatrix(t *testing.T) {
+	m, root, _, _ := matrixMember(t)
+	id := fmt.Sprintf("%x", m.Server.MemberID())
+	snap := t.TempDir() + "/snap.db"
+	leaseHex := func(key string) string { return fmt.Sprintf("%x", int64(leaseWith(t, root, key))) }
+	cases := []struct {
+		name       string
+		args       func() []string
+		stdin      string
+		alice, bob bool
+	}{
+		{"get", fixed("get", "/app/cfg"), "", true, false},
+		{"get prefix", fixed("get", "/app/", "--prefix", "--keys-only"), "", true, false},
+		{"get from key", fixed("get", "/app/", "--from-key"), "", false, false},
+		{"get other", fixed("get", "/secret"), "", false, false},
+		{"put", fixed("put", "/app/cfg", "x"), "", true, false},
+		{"put read-only", fixed("put", "/app/other", "x"), "", false, false},
+		{"del", fixed("del", "/app/cfg"), "", true, false},
+		{"del prefix", fixed("del", "/app/", "--prefix"), "", false, false},
+		{"txn allowed", fixed("txn"), "value(\"/app/other\") = \"v1\"\n\nput /app/cfg t\n\n\n", true, false},
+		{"txn compare denied", fixed("txn"), "value(\"/secret\") = \"s\"\n\nput /app/cfg t\n\n\n", false, false},
+		{"txn else branch denied", fixed("txn"), "\nput /app/cfg t\n\nput /app/other t\n\n", false, false},
+		{"lease grant", fixed("lease", "grant", "60"), "", true, true},
+		{"lease revoke writable", func() []string { return []string{"lease", "revoke", leaseHex("/app/cfg")} }, "", true, false},
+		{"lease revoke read-only", func() []string { return []string{"lease", "revoke", leaseHex("/app/other")} }, "", false, false},
+		{"lease timetolive keys", func() []string { return []string{"lease", "timetolive", leaseHex("/app/other"), "--keys"} }, "", true, false},
+		{"lease timetolive other keys", func() []string { return []string{"lease", "timetolive", leaseHex("/secret"), "--keys"} }, "", false, false},
+		{"compaction", fixed("compaction", "2"), "", false, false},
+		{"defrag", fixed("defrag"), "", false, false},
+		{"snapshot save", fixed("snapshot", "save", snap), "", false, false},
+		{"endpoint hashkv", fixed("endpoint", "hashkv"), "", false, false},
+		{"endpoint status", fixed("endpoint", "status"), "", true, true},
+		{"alarm list", fixed("alarm", "list"), "", true, true},
+		// etcdctl disarms only the alarms it lists, and there are none.
+		{"alarm disarm, nothing raised", fixed("alarm", "disarm"), "", true, true},
+		{"member list", fixed("member", "list"), "", true, true},
+		{"member add", fixed("member", "add", "x", "--learner", "--peer-urls=http://127.0.0.1:1"), "", false, false},
+		{"member remove", fixed("member", "remove", "1"), "", false, false},
+		{"move-leader", fixed("move-leader", id), "", false, false},
+		{"user list", fixed("user", "list"), "", false, false},
+		{"role add", fixed("role", "add", "r2"), "", false, false},
+		{"role grant-permission", fixed("role", "grant-permission", "reader", "readwrite", "/x"), "", false, false},
+		{"auth disable", fixed("auth", "disable"), "", false, false},
+		{"auth status", fixed("auth", "status"), "", true, true},
+	}
+	for _, c := range cases {
+		for _, u := range []struct {
+			user    string
+			allowed bool
+		}{{"alice:alicepw", c.alice}, {"bob:bobpw", c.bob}} {
+			args := append([]string{"--endpoints=" + m.Endpoint, "--user=" + u.user, "--command-timeout=10s"}, c.args()...)
+			code, stdout, stderr := ctlRun(c.stdin, args...)
+			switch {
+			case u.allowed && code != 0:
+				t.Errorf("etcdctl %s: exit %d, want 0\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+			case !u.allowed && (code == 0 || !strings.Contains(stderr, "etcdserver: permission denied")):
+				t.Errorf("etcdctl %s: exit %d, want a permission denial\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+			case !u.allowed && strings.HasPrefix(stderr, "Error:") && stderr != "Error: etcdserver: permission denied\n":
+				t.Errorf("etcdctl %s: stderr %q", strings.Join(args, " "), stderr)
+			}
+		}
+	}
+	// Root may do what alice and bob may not.
+	for _, args := range [][]string{
+		{"get", "/secret"}, {"put", "/secret", "x"}, {"compaction", "2"}, {"defrag"}, {"snapshot", "save", snap},
+		{"endpoint", "hashkv"}, {"alarm", "disarm"}, {"user", "list"}, {"role", "add", "r2"},
+		{"lease", "revoke", leaseHex("/secret")},
+	} {
+		full := append([]string{"--endpoints=" + m.Endpoint, "--user=root:rootpw", "--command-timeout=10s"}, args...)
+		if code, stdout, stderr := ctlRun("", full...); code != 0 {
+			t.Errorf("etcdctl %s as root: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
+
+func fixed(args ...string) func() []string { return func() []string { return args } }
