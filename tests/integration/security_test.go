@@ -110,7 +110,10 @@ func TestAuthRPCPermissionMatrix(t *testing.T) {
 		{"range past the grant", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/app/", clientv3.WithFromKey()); return err }, deny, deny},
 		{"range other key", func(c *clientv3.Client) error { _, err := c.Get(ctx, "/secret"); return err }, deny, deny},
 		{"put writable", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/cfg", "v"); return err }, allow, deny},
-		{"put with prev kv", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/cfg", "v", clientv3.WithPrevKV()); return err }, allow, deny},
+		{"put with prev kv", func(c *clientv3.Client) error {
+			_, err := c.Put(ctx, "/app/cfg", "v", clientv3.WithPrevKV())
+			return err
+		}, allow, deny},
 		{"put read-only", func(c *clientv3.Client) error { _, err := c.Put(ctx, "/app/other", "v"); return err }, deny, deny},
 		{"delete writable", func(c *clientv3.Client) error { _, err := c.Delete(ctx, "/app/cfg"); return err }, allow, deny},
 		{"delete read-only prefix", func(c *clientv3.Client) error { _, err := c.Delete(ctx, "/app/", clientv3.WithPrefix()); return err }, deny, deny},
