@@ -3,9 +3,19 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/ctl"
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
@@ -378,3 +389,177 @@ func TestAuthEtcdctlPermissionMatrix(t *testing.T) {
 }
 
 func fixed(args ...string) func() []string { return func() []string { return args } }
+
+// TestAuthSimpleTokenTTL: with --auth-token-ttl=2 a simple token lives two
+// seconds past its last use, as etcd's do; then it is etcd's invalid token.
+func TestAuthSimpleTokenTTL(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.AuthTokenTTL = 2 })
+	setUpAuth(t, m.Client(t))
+	ctx := ctxT(t)
+	conn := rawConn(t, m)
+	kv := pb.NewKVClient(conn)
+	resp, err := pb.NewAuthClient(conn).Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: "alicepw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() error {
+		_, err := kv.Range(withToken(ctx, resp.Token), &pb.RangeRequest{Key: []byte("/app/cfg")})
+		return err
+	}
+	// Used every 300ms, the token outlives its TTL.
+	for range 10 {
+		if err := get(); err != nil {
+			t.Fatalf("token in use: %v", err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Left alone for longer than the TTL (the clock has to move: nothing
+	// else to wait on), it is gone.
+	time.Sleep(2500 * time.Millisecond)
+	if err := get(); err == nil || err.Error() != rpctypes.ErrGRPCInvalidAuthToken.Error() {
+		t.Fatalf("expired token: %v, want %v", err, rpctypes.ErrGRPCInvalidAuthToken)
+	}
+	// clientv3 logs in again by itself on that error.
+	alice, err := userClient(t, m, "alice", "alicepw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Get(ctx, "/app/cfg"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if _, err := alice.Get(ctx, "/app/cfg"); err != nil {
+		t.Fatalf("clientv3 after its token expired: %v", err)
+	}
+}
+
+// writeJWTKeys writes a fresh key pair for method (RS*, PS*, ES*) as PEM
+// files: the private key in the encoding tools such as openssl write, the
+// public key as PKIX.
+func writeJWTKeys(t *testing.T, method string) (pub, priv string) {
+	t.Helper()
+	var signer crypto.Signer
+	var privPEM *pem.Block
+	switch method[:2] {
+	case "RS", "PS":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, privPEM = k, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}
+	case "ES":
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, privPEM = k, &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}
+	default:
+		t.Fatalf("no keys for %s", method)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pub, priv = filepath.Join(dir, "jwt.pub"), filepath.Join(dir, "jwt.key")
+	if err := os.WriteFile(priv, pem.EncodeToMemory(privPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pub, priv
+}
+
+// TestAuthJWTSigningMethods issues and checks JWTs signed with RSA,
+// RSA-PSS and ECDSA keys read from files. A JWT carries the auth revision
+// it was issued at: after an auth change it is etcd's "revision of auth
+// store is old" (clientv3 then logs in again). Past its ttl it is invalid.
+func TestAuthJWTSigningMethods(t *testing.T) {
+	t.Run("expiry", func(t *testing.T) {
+		pub, priv := writeJWTKeys(t, "ES256")
+		m := testutil.StartMember(t, func(c *config.Config) {
+			c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=ES256,ttl=1s", pub, priv)
+		})
+		setUpAuth(t, m.Client(t))
+		ctx := ctxT(t)
+		conn := rawConn(t, m)
+		resp, err := pb.NewAuthClient(conn).Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: "alicepw"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := pb.NewKVClient(conn).Range(withToken(ctx, resp.Token), &pb.RangeRequest{Key: []byte("/app/cfg")})
+			if err != nil {
+				if err.Error() != rpctypes.ErrGRPCInvalidAuthToken.Error() {
+					t.Fatalf("expired JWT: %v, want %v", err, rpctypes.ErrGRPCInvalidAuthToken)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a JWT with a 1s ttl still works after 5s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	for _, method := range []string{"RS256", "PS384", "ES256"} {
+		t.Run(method, func(t *testing.T) {
+			pub, priv := writeJWTKeys(t, method)
+			m := testutil.StartMember(t, func(c *config.Config) {
+				c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=%s,ttl=10m", pub, priv, method)
+			})
+			setUpAuth(t, m.Client(t))
+			ctx := ctxT(t)
+			conn := rawConn(t, m)
+			kv := pb.NewKVClient(conn)
+			resp, err := pb.NewAuthClient(conn).Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: "alicepw"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, _, _ := strings.Cut(resp.Token, ".")
+			if h, err := base64.RawURLEncoding.DecodeString(header); err != nil || !strings.Contains(string(h), `"alg":"`+method+`"`) {
+				t.Fatalf("token header %q: %v", h, err)
+			}
+			get := func(key string) error {
+				_, err := kv.Range(withToken(ctx, resp.Token), &pb.RangeRequest{Key: []byte(key)})
+				return err
+			}
+			if err := get("/app/cfg"); err != nil {
+				t.Fatalf("alice with her JWT: %v", err)
+			}
+			if err := get("/secret"); err == nil || err.Error() != rpctypes.ErrGRPCPermissionDenied.Error() {
+				t.Fatalf("outside her grant: %v", err)
+			}
+			forged := resp.Token[:len(resp.Token)-4] + "AAAA"
+			if _, err := kv.Range(withToken(ctx, forged), &pb.RangeRequest{Key: []byte("/app/cfg")}); err == nil ||
+				err.Error() != rpctypes.ErrGRPCInvalidAuthToken.Error() {
+				t.Fatalf("forged signature: %v", err)
+			}
+			root, err := userClient(t, m, "root", "rootpw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := root.RoleAdd(ctx, "another"); err != nil {
+				t.Fatal(err)
+			}
+			if err := get("/app/cfg"); err == nil || err.Error() != rpctypes.ErrGRPCAuthOldRevision.Error() {
+				t.Fatalf("JWT after an auth change: %v, want %v", err, rpctypes.ErrGRPCAuthOldRevision)
+			}
+			alice, err := userClient(t, m, "alice", "alicepw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := root.RoleAdd(ctx, "yet-another"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := alice.Get(ctx, "/app/cfg"); err != nil {
+				t.Fatalf("clientv3 with a stale JWT: %v", err)
+			}
+		})
+	}
+}
