@@ -563,3 +563,62 @@ func TestAuthJWTSigningMethods(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginFloodDoesNotStallWrites floods the member with failing logins
+// (bcrypt at the default cost, each one tens of milliseconds of CPU) while
+// a logged-in client writes: password checks queue on their bounded pool,
+// and the writes go on at their usual pace.
+func TestLoginFloodDoesNotStallWrites(t *testing.T) {
+	m := testutil.StartMember(t)
+	setUpAuth(t, m.Client(t))
+	root, err := userClient(t, m, "root", "rootpw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	floodCtx, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	const attackers = 32
+	failed := make(chan int, attackers)
+	for i := range attackers {
+		au := pb.NewAuthClient(rawConn(t, m))
+		go func() {
+			n := 0
+			for floodCtx.Err() == nil {
+				_, err := au.Authenticate(floodCtx, &pb.AuthenticateRequest{Name: "alice", Password: fmt.Sprint("guess", i, n)})
+				if err != nil && err.Error() == rpctypes.ErrGRPCAuthFailed.Error() {
+					n++
+				}
+			}
+			failed <- n
+		}()
+	}
+	// Let the queue fill before measuring.
+	time.Sleep(300 * time.Millisecond)
+	var worst time.Duration
+	for i := range 40 {
+		start := time.Now()
+		if _, err := root.Put(ctx, "/app/cfg", fmt.Sprint(i)); err != nil {
+			t.Fatalf("put during the flood: %v", err)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	// A correct login still gets its turn.
+	start := time.Now()
+	if _, err := pb.NewAuthClient(rawConn(t, m)).Authenticate(floodCtx, &pb.AuthenticateRequest{Name: "alice", Password: "alicepw"}); err != nil {
+		t.Fatalf("login during the flood: %v", err)
+	}
+	loginTook := time.Since(start)
+	stop()
+	total := 0
+	for range attackers {
+		total += <-failed
+	}
+	t.Logf("%d failed logins; slowest put %v; a correct login took %v", total, worst, loginTook)
+	if total < attackers {
+		t.Fatalf("the flood did not run: %d failed logins", total)
+	}
+	if worst > time.Second {
+		t.Fatalf("a put took %v during the login flood", worst)
+	}
+}
