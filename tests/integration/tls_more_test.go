@@ -314,3 +314,25 @@ func TestTLSProtocolFlags(t *testing.T) {
 func clientOver(t *testing.T, ep string) (*clientv3.Client, error) {
 	return tlsClient(t, ep, nil)
 }
+
+// TestRejectedConnectionLogged: a refused TLS handshake is logged as
+// etcd's "rejected connection" warning, in the member's own log.
+func TestRejectedConnectionLogged(t *testing.T) {
+	ca := testutil.NewCA(t, "cairn")
+	serverCert, serverKey := ca.Issue("server")
+	secure := freeURL(t, "https")
+	_, logs := startLogged(t, func(c *config.Config) {
+		c.ListenClientURLs = append(c.ListenClientURLs, secure)
+		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
+	})
+	if _, err := serverSerial(t, secure.Host, ca.ClientTLS("", "")); err == nil {
+		t.Fatal("a client without a certificate was served")
+	}
+	lines := logs.find(t, "rejected connection", func(l map[string]any) bool {
+		addr, _ := l["remote-addr"].(string)
+		return strings.HasPrefix(addr, "127.0.0.1:") && strings.Contains(fmt.Sprint(l["error"]), "certificate")
+	})
+	if len(lines) == 0 {
+		t.Fatalf("no rejected connection logged:\n%s", logs)
+	}
+}
