@@ -622,3 +622,43 @@ func TestLoginFloodDoesNotStallWrites(t *testing.T) {
 		t.Fatalf("a put took %v during the login flood", worst)
 	}
 }
+
+// TestEtcdctlEmptyKeyPermission: etcdctl turns an empty permission key into
+// "\x00", and with --prefix or --from-key into the whole key space, as
+// etcdctl does; revoke-permission names the range the same way.
+func TestEtcdctlEmptyKeyPermission(t *testing.T) {
+	m := testutil.StartMember(t)
+	cli := m.Client(t)
+	ctx := ctxT(t)
+	ep := "--endpoints=" + m.Endpoint
+	for _, args := range [][]string{
+		{"role", "add", "all"},
+		{"role", "grant-permission", "all", "read", "", "--prefix"},
+		{"role", "grant-permission", "all", "write", ""},
+	} {
+		if code, out, errOut := ctlRun("", append([]string{ep}, args...)...); code != 0 {
+			t.Fatalf("etcdctl %v: %d %s %s", args, code, out, errOut)
+		}
+	}
+	r, err := cli.RoleGet(ctx, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(r.Perm)
+	if len(r.Perm) != 2 || string(r.Perm[0].Key) != "\x00" || string(r.Perm[0].RangeEnd) != "\x00" ||
+		string(r.Perm[1].Key) != "\x00" || len(r.Perm[1].RangeEnd) != 0 {
+		t.Fatalf("permissions %s", got)
+	}
+	if code, _, errOut := ctlRun("", ep, "role", "grant-permission", "all", "read", "", "--prefix", "--from-key"); code != ctl.ExitBadArgs ||
+		errOut != "Error: --from-key and --prefix flags are mutually exclusive\n" {
+		t.Fatalf("both flags: %d %q", code, errOut)
+	}
+	code, out, errOut := ctlRun("", ep, "role", "revoke-permission", "all", "", "--from-key")
+	if code != 0 || out != "Permission of range [, <open ended> is revoked from role all\n" {
+		t.Fatalf("revoke: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = ctlRun("", ep, "role", "revoke-permission", "all", "")
+	if code != 0 || out != "Permission of key  is revoked from role all\n" {
+		t.Fatalf("revoke single: %d %q %q", code, out, errOut)
+	}
+}
