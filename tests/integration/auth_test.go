@@ -72,7 +72,7 @@ func setUpAuth(t *testing.T, c *clientv3.Client) {
 }
 
 func TestAuthPermissionMatrix(t *testing.T) {
-	m := testutil.StartMember(t)
+	m := testutil.StartMember(t, cheapBcrypt)
 	setUpAuth(t, m.Client(t))
 	ctx := ctxT(t)
 
@@ -162,7 +162,7 @@ func TestAuthPermissionMatrix(t *testing.T) {
 }
 
 func TestAuthManagementErrors(t *testing.T) {
-	m := testutil.StartMember(t)
+	m := testutil.StartMember(t, cheapBcrypt)
 	c := m.Client(t)
 	ctx := ctxT(t)
 	if _, err := c.UserAdd(ctx, "u", "p"); err != nil {
@@ -207,7 +207,7 @@ func TestAuthByCertificateCN(t *testing.T) {
 	aliceCert, aliceKey := ca.Issue("alice")
 	port := testutil.FreePort(t)
 	u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	m := testutil.StartMember(t, func(c *config.Config) {
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
 		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
 	})
@@ -244,7 +244,7 @@ func TestAuthJWTTokens(t *testing.T) {
 	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	_ = os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 	_ = os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600)
-	m := testutil.StartMember(t, func(c *config.Config) {
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 		c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=RS256,ttl=10m", pub, priv)
 	})
 	setUpAuth(t, m.Client(t))

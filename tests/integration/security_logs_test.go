@@ -53,7 +53,7 @@ func startDebugLogged(t *testing.T, opts ...testutil.Option) (*testutil.Member, 
 // level, every request and every apply logged as slow, and then looks for
 // the passwords, their hashes and the tokens in the log.
 func TestNoSecretsInLogs(t *testing.T) {
-	m, logs := startDebugLogged(t, func(c *config.Config) {
+	m, logs := startDebugLogged(t, cheapBcrypt, func(c *config.Config) {
 		c.WarningApplyDuration = time.Nanosecond
 		c.WarningUnaryRequestDuration = time.Nanosecond
 	})

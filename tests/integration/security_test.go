@@ -32,14 +32,22 @@ import (
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
+// cheapBcrypt hashes passwords at bcrypt's lowest cost, for tests about
+// who may do what rather than about bcrypt: at the default cost each login
+// takes most of a second under the race detector.
+func cheapBcrypt(c *config.Config) { c.BcryptCost = 4 }
+
 // matrixMember starts a member with setUpAuth's users plus bob, a user
 // without roles, and returns clients for root, alice and bob.
 func matrixMember(t *testing.T) (m *testutil.Member, root, alice, bob *clientv3.Client) {
 	t.Helper()
-	m = testutil.StartMember(t)
+	m = testutil.StartMember(t, cheapBcrypt)
 	admin := m.Client(t)
 	ctx := ctxT(t)
 	if _, err := admin.UserAdd(ctx, "bob", "bobpw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RoleAdd(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
 	setUpAuth(t, admin)
@@ -200,10 +208,19 @@ func TestAuthRPCPermissionMatrix(t *testing.T) {
 		{"member promote", func(c *clientv3.Client) error { _, err := c.MemberPromote(ctx, id); return err }, deny, deny},
 		{"member remove", func(c *clientv3.Client) error { _, err := c.MemberRemove(ctx, id+1); return err }, deny, deny},
 		{"user list", func(c *clientv3.Client) error { _, err := c.UserList(ctx); return err }, deny, deny},
-		{"role get", func(c *clientv3.Client) error { _, err := c.RoleGet(ctx, "reader"); return err }, deny, deny},
+		{"user get self", func(c *clientv3.Client) error {
+			// Each user asks about itself.
+			name := map[*clientv3.Client]string{alice: "alice", bob: "bob", root: "root"}[c]
+			_, err := c.UserGet(ctx, name)
+			return err
+		}, allow, allow},
+		{"user get other", func(c *clientv3.Client) error { _, err := c.UserGet(ctx, "root"); return err }, deny, deny},
+		{"role get, held", func(c *clientv3.Client) error { _, err := c.RoleGet(ctx, "reader"); return err }, allow, deny},
+		{"role get, not held", func(c *clientv3.Client) error { _, err := c.RoleGet(ctx, "ops"); return err }, deny, deny},
 		{"user add", func(c *clientv3.Client) error { _, err := c.UserAdd(ctx, "mallory", "x"); return err }, deny, deny},
+		{"auth status", func(c *clientv3.Client) error { _, err := c.AuthStatus(ctx); return err }, deny, deny},
+		// Last: as root it turns authentication off.
 		{"auth disable", func(c *clientv3.Client) error { _, err := c.AuthDisable(ctx); return err }, deny, deny},
-		{"auth status", func(c *clientv3.Client) error { _, err := c.AuthStatus(ctx); return err }, allow, allow},
 	}
 	for _, c := range cases {
 		for _, u := range []struct {
@@ -254,7 +271,7 @@ func withToken(ctx context.Context, token string) context.Context {
 // TestAuthTokenErrors: no credentials, an unknown token and a stale one get
 // etcd's errors and codes.
 func TestAuthTokenErrors(t *testing.T) {
-	m := testutil.StartMember(t)
+	m := testutil.StartMember(t, cheapBcrypt)
 	setUpAuth(t, m.Client(t))
 	ctx := ctxT(t)
 	conn := rawConn(t, m)
@@ -356,14 +373,23 @@ func TestAuthEtcdctlPermissionMatrix(t *testing.T) {
 		{"role add", fixed("role", "add", "r2"), "", false, false},
 		{"role grant-permission", fixed("role", "grant-permission", "reader", "readwrite", "/x"), "", false, false},
 		{"auth disable", fixed("auth", "disable"), "", false, false},
-		{"auth status", fixed("auth", "status"), "", true, true},
+		{"auth status", fixed("auth", "status"), "", false, false},
+		{"role get ops", fixed("role", "get", "ops"), "", false, false},
+		{"user get self", nil, "", true, true}, // each user gets itself
+		{"user get root", fixed("user", "get", "root"), "", false, false},
+		{"role get reader", fixed("role", "get", "reader"), "", true, false},
 	}
 	for _, c := range cases {
 		for _, u := range []struct {
 			user    string
 			allowed bool
 		}{{"alice:alicepw", c.alice}, {"bob:bobpw", c.bob}} {
-			args := append([]string{"--endpoints=" + m.Endpoint, "--user=" + u.user, "--command-timeout=10s"}, c.args()...)
+			name, _, _ := strings.Cut(u.user, ":")
+			cmd := []string{"user", "get", name} // the case without args
+			if c.args != nil {
+				cmd = c.args()
+			}
+			args := append([]string{"--endpoints=" + m.Endpoint, "--user=" + u.user, "--command-timeout=10s"}, cmd...)
 			code, stdout, stderr := ctlRun(c.stdin, args...)
 			switch {
 			case u.allowed && code != 0:
@@ -378,7 +404,7 @@ func TestAuthEtcdctlPermissionMatrix(t *testing.T) {
 	// Root may do what alice and bob may not.
 	for _, args := range [][]string{
 		{"get", "/secret"}, {"put", "/secret", "x"}, {"compaction", "2"}, {"defrag"}, {"snapshot", "save", snap},
-		{"endpoint", "hashkv"}, {"alarm", "disarm"}, {"user", "list"}, {"role", "add", "r2"},
+		{"endpoint", "hashkv"}, {"alarm", "disarm"}, {"user", "list"}, {"role", "add", "r2"}, {"auth", "status"},
 		{"lease", "revoke", leaseHex("/secret")},
 	} {
 		full := append([]string{"--endpoints=" + m.Endpoint, "--user=root:rootpw", "--command-timeout=10s"}, args...)
@@ -393,7 +419,7 @@ func fixed(args ...string) func() []string { return func() []string { return arg
 // TestAuthSimpleTokenTTL: with --auth-token-ttl=2 a simple token lives two
 // seconds past its last use, as etcd's do; then it is etcd's invalid token.
 func TestAuthSimpleTokenTTL(t *testing.T) {
-	m := testutil.StartMember(t, func(c *config.Config) { c.AuthTokenTTL = 2 })
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) { c.AuthTokenTTL = 2 })
 	setUpAuth(t, m.Client(t))
 	ctx := ctxT(t)
 	conn := rawConn(t, m)
@@ -482,7 +508,7 @@ func writeJWTKeys(t *testing.T, method string) (pub, priv string) {
 func TestAuthJWTSigningMethods(t *testing.T) {
 	t.Run("expiry", func(t *testing.T) {
 		pub, priv := writeJWTKeys(t, "ES256")
-		m := testutil.StartMember(t, func(c *config.Config) {
+		m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 			c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=ES256,ttl=1s", pub, priv)
 		})
 		setUpAuth(t, m.Client(t))
@@ -510,7 +536,7 @@ func TestAuthJWTSigningMethods(t *testing.T) {
 	for _, method := range []string{"RS256", "PS384", "ES256"} {
 		t.Run(method, func(t *testing.T) {
 			pub, priv := writeJWTKeys(t, method)
-			m := testutil.StartMember(t, func(c *config.Config) {
+			m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 				c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=%s,ttl=10m", pub, priv, method)
 			})
 			setUpAuth(t, m.Client(t))
@@ -569,6 +595,9 @@ func TestAuthJWTSigningMethods(t *testing.T) {
 // a logged-in client writes: password checks queue on their bounded pool,
 // and the writes go on at their usual pace.
 func TestLoginFloodDoesNotStallWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load test: seconds of bcrypt at the default cost")
+	}
 	m := testutil.StartMember(t)
 	setUpAuth(t, m.Client(t))
 	root, err := userClient(t, m, "root", "rootpw")
@@ -668,7 +697,7 @@ func TestEtcdctlEmptyKeyPermission(t *testing.T) {
 // is denied on another, a deleted user's token dies everywhere, and users,
 // roles and the enabled flag survive a restart.
 func TestAuthAcrossMembers(t *testing.T) {
-	c := testutil.StartCluster(t, 3)
+	c := testutil.StartCluster(t, 3, cheapBcrypt)
 	m0, m1, m2 := c.Members[0], c.Members[1], c.Members[2]
 	setUpAuth(t, m0.Client(t))
 	ctx := ctxT(t)
