@@ -143,45 +143,58 @@ func TestPeerTLSRefusesUntrustedMembers(t *testing.T) {
 	}
 
 	// A member presenting another CA's certificate (with an allowed CN,
-	// and trusting the cluster's CA) is added, but cannot join.
-	peer := freeURL(t, "https")
-	added, err := cli.MemberAddAsLearner(ctx, []string{peer.String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Name, cfg.DataDir = "intruder", t.TempDir()
-	client := freeURL(t, "http")
-	cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []url.URL{peer}, []url.URL{peer}
-	cfg.ElectionTimeout, cfg.HeartbeatInterval = 500*time.Millisecond, 50*time.Millisecond
-	cfg.InitialClusterToken = c.Members[0].Config.InitialClusterToken
-	cfg.InitialCluster = map[string][]url.URL{cfg.Name: {peer}}
-	for _, m := range c.Members {
-		cfg.InitialCluster[m.Config.Name] = m.Config.InitialAdvertisePeerURLs
-	}
-	cfg.InitialClusterState = config.ClusterStateExisting
-	cfg.PeerCertFile, cfg.PeerKeyFile, cfg.PeerTrustedCAFile, cfg.PeerClientCertAuth = foreignCert, foreignKey, ca.CertFile, true
-	if srv, err := server.New(cfg, testutil.Logger(t)); err == nil {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = srv.Start(sctx)
-		cancel()
-		srv.Close()
-		if err == nil {
-			t.Fatal("a member with an untrusted certificate joined")
+	// and trusting the cluster's CA) is added, but cannot join; the same
+	// member with the cluster's certificate can.
+	join := func(name, certFile, keyFile string) (uint64, error) {
+		t.Helper()
+		peer := freeURL(t, "https")
+		added, err := cli.MemberAddAsLearner(ctx, []string{peer.String()})
+		if err != nil {
+			t.Fatal(err)
 		}
+		cfg := config.Default()
+		cfg.Name, cfg.DataDir = name, t.TempDir()
+		client := freeURL(t, "http")
+		cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{client}, []url.URL{client}
+		cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []url.URL{peer}, []url.URL{peer}
+		cfg.ElectionTimeout, cfg.HeartbeatInterval = 500*time.Millisecond, 50*time.Millisecond
+		cfg.InitialClusterToken = c.Members[0].Config.InitialClusterToken
+		cfg.InitialCluster = map[string][]url.URL{cfg.Name: {peer}}
+		for _, m := range c.Members {
+			cfg.InitialCluster[m.Config.Name] = m.Config.InitialAdvertisePeerURLs
+		}
+		cfg.InitialClusterState = config.ClusterStateExisting
+		cfg.PeerCertFile, cfg.PeerKeyFile, cfg.PeerTrustedCAFile, cfg.PeerClientCertAuth = certFile, keyFile, ca.CertFile, true
+		cfg.PeerCertAllowedCN = []string{"peer"}
+		srv, err := server.New(cfg, testutil.Logger(t))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		err = srv.Start(sctx)
+		t.Cleanup(func() { srv.Close() })
+		return added.Member.ID, err
 	}
+	intruder, err := join("intruder", foreignCert, foreignKey)
+	if err == nil {
+		t.Fatal("a member with an untrusted certificate joined")
+	}
+	t.Logf("the intruder could not join: %v", err)
 	ml, err := cli.MemberList(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ml.Members {
-		if m.ID == added.Member.ID && (m.Name != "" || len(m.ClientURLs) > 0) {
+		if m.ID == intruder && (m.Name != "" || len(m.ClientURLs) > 0) {
 			t.Fatalf("the intruder published itself: %v", m)
 		}
 	}
-	if _, err := cli.MemberRemove(ctx, added.Member.ID); err != nil {
+	if _, err := cli.MemberRemove(ctx, intruder); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := join("newcomer", cert, key); err != nil {
+		t.Fatalf("a member with the cluster's certificate cannot join: %v", err)
 	}
 	if _, err := cli.Put(ctx, "k", "v2"); err != nil {
 		t.Fatalf("the cluster after the intrusion: %v", err)
