@@ -230,6 +230,21 @@ func TestAuthByCertificateCN(t *testing.T) {
 	if _, err := alice.Get(ctx, "/secret"); err != rpctypes.ErrPermissionDenied {
 		t.Fatalf("alice reads the secret: %v", err)
 	}
+	// etcdctl with a certificate and no --user is its common name too.
+	tlsFlags := func(cert, key string) []string {
+		return []string{"--endpoints=" + u.String(), "--cacert=" + ca.CertFile, "--cert=" + cert, "--key=" + key}
+	}
+	if code, out, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/app/cfg", "--print-value-only")...); code != 0 || out != "v1\n" {
+		t.Errorf("etcdctl as alice by certificate: %d %q %q", code, out, errOut)
+	}
+	// (clientv3's retry warning, which etcdctl prints too, comes first.)
+	if code, _, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/secret")...); code != 1 ||
+		!strings.HasSuffix(errOut, "\nError: etcdserver: permission denied\n") {
+		t.Errorf("etcdctl as alice by certificate, the secret: %d %q", code, errOut)
+	}
+	if code, out, errOut := ctlRun("", append(tlsFlags(rootCert, rootKey), "user", "list")...); code != 0 || out != "alice\nroot\n" {
+		t.Errorf("etcdctl as root by certificate: %d %q %q", code, out, errOut)
+	}
 }
 
 // TestAuthJWTTokens issues JWTs signed with an RSA key.
