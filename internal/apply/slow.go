@@ -13,8 +13,9 @@ import (
 // SlowLog writes etcd's "apply request took too long" warning for requests
 // that took longer than Threshold (--warning-apply-duration): applied
 // entries, and the reads a member serves without raft (with the prefix
-// "read-only range " or "read-only txn "). The fields are etcd's, and put
-// values appear only as their sizes.
+// "read-only range " or "read-only txn "). The fields are etcd's; put
+// values appear only as their sizes, and neither passwords, their hashes
+// nor tokens appear at all.
 type SlowLog struct {
 	Logger    *slog.Logger
 	Threshold time.Duration
@@ -30,7 +31,20 @@ func (l SlowLog) Applied(start time.Time, r *pb.InternalRaftRequest, res Result)
 	if res.Resp != nil {
 		resp = fmt.Sprintf("size:%d", proto.Size(res.Resp))
 	}
-	l.warn(took, "", &pb.InternalRaftStringer{Request: r}, resp, res.Err)
+	l.warn(took, "", loggedRequest{r}, resp, res.Err)
+}
+
+// loggedRequest prints an applied request as etcd's InternalRaftStringer
+// does (values as sizes, user additions and password changes by name only),
+// and hides the simple token an authentication registers, which that
+// stringer prints: whoever reads the log could use it.
+type loggedRequest struct{ r *pb.InternalRaftRequest }
+
+func (l loggedRequest) String() string {
+	if a := l.r.Authenticate; a != nil {
+		return fmt.Sprintf("header:<%s> authenticate:<name:%s simple_token:<redacted>>", l.r.Header.String(), a.Name)
+	}
+	return (&pb.InternalRaftStringer{Request: l.r}).String()
 }
 
 // ReadOnlyRange logs a range served locally that started at start, if it

@@ -33,6 +33,24 @@ func TestSlowLog(t *testing.T) {
 			never: "secret",
 		},
 		{
+			name: "applied authentication",
+			log: func(l SlowLog) {
+				l.Applied(long, &pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: 7}, Authenticate: &pb.InternalAuthenticateRequest{Name: "alice", SimpleToken: "tokenABCDEFGHIJKL.3"}},
+					Result{Resp: &pb.AuthenticateResponse{}})
+			},
+			want:  map[string]any{"request": `header:<ID:7> authenticate:<name:alice simple_token:<redacted>>`},
+			never: "tokenABCDEFGHIJKL",
+		},
+		{
+			name: "applied user add",
+			log: func(l SlowLog) {
+				l.Applied(long, &pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: 7}, AuthUserAdd: &pb.AuthUserAddRequest{Name: "alice", Password: "pw-secret", HashedPassword: "$2a$10$hash"}},
+					Result{Resp: &pb.AuthUserAddResponse{}})
+			},
+			want:  map[string]any{"request": `header:<ID:7> auth_user_add:<name:alice>`},
+			never: "secret",
+		},
+		{
 			name: "applied error",
 			log: func(l SlowLog) {
 				l.Applied(long, &pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: 7}, DeleteRange: &pb.DeleteRangeRequest{Key: []byte("foo")}},

@@ -297,6 +297,14 @@ func (s *Store) UserGet(name string) (*authpb.User, error) {
 	return c, nil
 }
 
+// HasRole reports whether user exists and holds role.
+func (s *Store) HasRole(user, role string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.mu.users[user]
+	return u != nil && slices.Contains(u.Roles, role)
+}
+
 // UserList returns the user names in byte order.
 func (s *Store) UserList() []string {
 	s.mu.RLock()

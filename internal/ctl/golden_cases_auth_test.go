@@ -73,10 +73,6 @@ var withAuth = append(append([]step{}, withAuthData...), authEnable())
 // and normalize drops those lines.
 var sttyPath = []string{"PATH=/usr/bin:/bin"}
 
-// diffEmptyPermKey: etcd accepts a permission on the empty key (stored as
-// "\x00"); Cairn's server refuses it.
-const diffEmptyPermKey = "server: Cairn refuses RoleGrantPermission with an empty key (etcdserver: invalid auth management); etcd stores it as the key \"\\x00\""
-
 func authCases() []goldenCase {
 	var cs []goldenCase
 	add := func(c ...goldenCase) { cs = append(cs, c...) }
@@ -224,8 +220,8 @@ func authCases() []goldenCase {
 		goldenCase{name: "role_grant_permission_prefix", history: withAuthData, args: args("role grant-permission empty readwrite p --prefix")},
 		goldenCase{name: "role_grant_permission_from_key", history: withAuthData, args: args("role grant-permission empty write k --from-key")},
 		goldenCase{name: "role_grant_permission_binary", history: withAuthData, args: []string{"role", "grant-permission", "empty", "read", "\xff", "--prefix"}},
-		goldenCase{name: "role_grant_permission_empty_key", history: withAuthData, args: []string{"role", "grant-permission", "empty", "read", ""}, knownDiff: diffEmptyPermKey},
-		goldenCase{name: "role_grant_permission_empty_key_prefix", history: withAuthData, args: []string{"role", "grant-permission", "empty", "read", "", "--prefix"}, knownDiff: diffEmptyPermKey},
+		goldenCase{name: "role_grant_permission_empty_key", history: withAuthData, args: []string{"role", "grant-permission", "empty", "read", ""}},
+		goldenCase{name: "role_grant_permission_empty_key_prefix", history: withAuthData, args: []string{"role", "grant-permission", "empty", "read", "", "--prefix"}},
 		goldenCase{name: "role_grant_permission_uppercase", history: withAuthData, args: args("role grant-permission empty READ a")},
 		goldenCase{name: "role_grant_permission_bad_type", noServer: true, args: args("role grant-permission empty bogus a")},
 		goldenCase{name: "role_grant_permission_missing_role", history: base, args: args("role grant-permission nope read a")},

@@ -121,9 +121,27 @@ type permRangeFlags struct {
 	prefix, fromKey bool
 }
 
-// rangeEnd is the end of the permission's key range, given the key and
-// the arguments after it: an explicit end key, the end of the prefix, "\x00"
-// for every key from key on, or none for a single key.
+// keyRange is the permission's key range, given the key argument and the
+// arguments after it. The empty key stands for the key "\x00", the lowest
+// a permission can name (the server refuses an empty one), and with
+// --prefix or --from-key for every key; an end key after it is ignored.
+func (f permRangeFlags) keyRange(key string, rest []string) (string, string, error) {
+	if key != "" {
+		end, err := f.rangeEnd(key, rest)
+		return key, end, err
+	}
+	switch {
+	case f.prefix && f.fromKey:
+		return "", "", exitErr(ExitBadArgs, errors.New("--from-key and --prefix flags are mutually exclusive"))
+	case f.prefix || f.fromKey:
+		return "\x00", "\x00", nil
+	}
+	return "\x00", "", nil
+}
+
+// rangeEnd is the end of a non-empty key's permission range, given the
+// arguments after the key: an explicit end key, the end of the prefix,
+// "\x00" for every key from key on, or none for a single key.
 func (f permRangeFlags) rangeEnd(key string, rest []string) (string, error) {
 	switch {
 	case f.prefix && f.fromKey:
@@ -156,7 +174,7 @@ func (c *cli) newRoleGrantPermissionCommand() *cobra.Command {
 			if !ok {
 				return exitErrf(ExitBadArgs, "invalid permission type: %s", args[1])
 			}
-			end, err := fl.rangeEnd(args[2], args[3:])
+			key, end, err := fl.keyRange(args[2], args[3:])
 			if err != nil {
 				return err
 			}
@@ -165,7 +183,7 @@ func (c *cli) newRoleGrantPermissionCommand() *cobra.Command {
 				return err
 			}
 			defer cl.Close()
-			resp, err := cl.RoleGrantPermission(c.authCtx(cmd), args[0], args[2], end, clientv3.PermissionType(perm))
+			resp, err := cl.RoleGrantPermission(c.authCtx(cmd), args[0], key, end, clientv3.PermissionType(perm))
 			if err != nil {
 				return rpcError(err)
 			}
@@ -186,8 +204,9 @@ func (c *cli) newRoleRevokePermissionCommand() *cobra.Command {
 			if len(args) < 2 {
 				return exitErr(ExitBadArgs, errors.New("role revoke-permission command requires role name and key [endkey] as its argument"))
 			}
+			// The message names the key as given, also when it is empty.
 			role, key := args[0], args[1]
-			end, err := fl.rangeEnd(key, args[2:])
+			sent, end, err := fl.keyRange(key, args[2:])
 			if err != nil {
 				return err
 			}
@@ -196,7 +215,7 @@ func (c *cli) newRoleRevokePermissionCommand() *cobra.Command {
 				return err
 			}
 			defer cl.Close()
-			resp, err := cl.RoleRevokePermission(c.authCtx(cmd), role, key, end)
+			resp, err := cl.RoleRevokePermission(c.authCtx(cmd), role, sent, end)
 			if err != nil {
 				return rpcError(err)
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
@@ -34,9 +35,10 @@ func (s *Server) AuthDisable(ctx context.Context, r *pb.AuthDisableRequest) (*pb
 	return proposeAuth[*pb.AuthDisableResponse](s, ctx, &pb.InternalRaftRequest{AuthDisable: r})
 }
 
-// AuthStatus implements v3rpc.AuthBackend.
+// AuthStatus implements v3rpc.AuthBackend. Like the other auth management
+// requests it needs root once authentication is enabled, as in etcd 3.6.
 func (s *Server) AuthStatus(ctx context.Context, r *pb.AuthStatusRequest) (*pb.AuthStatusResponse, error) {
-	if _, err := s.authenticated(ctx); err != nil {
+	if _, err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.linearizableWait(ctx); err != nil {
@@ -95,9 +97,10 @@ func (s *Server) UserAdd(ctx context.Context, r *pb.AuthUserAddRequest) (*pb.Aut
 	return proposeAuth[*pb.AuthUserAddResponse](s, ctx, &pb.InternalRaftRequest{AuthUserAdd: r})
 }
 
-// UserGet implements v3rpc.AuthBackend.
+// UserGet implements v3rpc.AuthBackend. Besides root, a user may get
+// itself, as in etcd.
 func (s *Server) UserGet(ctx context.Context, r *pb.AuthUserGetRequest) (*pb.AuthUserGetResponse, error) {
-	if err := s.adminRead(ctx); err != nil {
+	if err := s.adminReadUnless(ctx, func(user string) bool { return user == r.Name }); err != nil {
 		return nil, err
 	}
 	u, err := s.auth.UserGet(r.Name)
@@ -148,9 +151,10 @@ func (s *Server) RoleAdd(ctx context.Context, r *pb.AuthRoleAddRequest) (*pb.Aut
 	return proposeAuth[*pb.AuthRoleAddResponse](s, ctx, &pb.InternalRaftRequest{AuthRoleAdd: r})
 }
 
-// RoleGet implements v3rpc.AuthBackend.
+// RoleGet implements v3rpc.AuthBackend. Besides root, a user may get a
+// role it holds, as in etcd.
 func (s *Server) RoleGet(ctx context.Context, r *pb.AuthRoleGetRequest) (*pb.AuthRoleGetResponse, error) {
-	if err := s.adminRead(ctx); err != nil {
+	if err := s.adminReadUnless(ctx, func(user string) bool { return s.auth.HasRole(user, r.Role) }); err != nil {
 		return nil, err
 	}
 	role, err := s.auth.RoleGet(r.Role)
@@ -186,8 +190,26 @@ func (s *Server) RoleRevokePermission(ctx context.Context, r *pb.AuthRoleRevokeP
 // adminRead checks the caller may read auth state (root, once enabled) and
 // makes the read linearizable.
 func (s *Server) adminRead(ctx context.Context) error {
-	if _, err := s.requireAdmin(ctx); err != nil {
+	return s.adminReadUnless(ctx, func(string) bool { return false })
+}
+
+// adminReadUnless is adminRead that also lets through a caller who is not
+// root but for whom self says the read is about itself. A bad token is
+// refused all the same, and so is an anonymous caller (with etcd's
+// "user name is empty") unless self accepts the empty name.
+func (s *Server) adminReadUnless(ctx context.Context, self func(user string) bool) error {
+	info, err := s.authInfo(ctx)
+	if err != nil && !errors.Is(err, auth.ErrUserEmpty) {
 		return err
+	}
+	if err := s.auth.IsAdminPermitted(info); err != nil {
+		user := ""
+		if info != nil {
+			user = info.Username
+		}
+		if !self(user) {
+			return err
+		}
 	}
 	return s.linearizableWait(ctx)
 }

@@ -155,7 +155,8 @@ func (s *Server) grpcOr(h http.Handler) http.Handler {
 
 // serveTLS serves h over TLS on l.
 func (s *Server) serveTLS(l net.Listener, cfg *tls.Config, h http.Handler) {
-	hs := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: tlsutil.ErrorLog(s.lg.With("component", "tls"))}
 	s.tlsHTTP = append(s.tlsHTTP, hs)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = hs.Serve(tls.NewListener(l, cfg)) }()

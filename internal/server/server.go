@@ -421,7 +421,8 @@ func (s *Server) serveMetrics() error {
 	if len(s.cfg.ListenMetricsURLs) == 0 {
 		return nil
 	}
-	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: tlsutil.ErrorLog(s.lg.With("component", "metrics"))}
 	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenMetricsURLs {
 		if u.Scheme != "http" && u.Scheme != "https" {

@@ -72,7 +72,7 @@ func setUpAuth(t *testing.T, c *clientv3.Client) {
 }
 
 func TestAuthPermissionMatrix(t *testing.T) {
-	m := testutil.StartMember(t)
+	m := testutil.StartMember(t, cheapBcrypt)
 	setUpAuth(t, m.Client(t))
 	ctx := ctxT(t)
 
@@ -162,7 +162,7 @@ func TestAuthPermissionMatrix(t *testing.T) {
 }
 
 func TestAuthManagementErrors(t *testing.T) {
-	m := testutil.StartMember(t)
+	m := testutil.StartMember(t, cheapBcrypt)
 	c := m.Client(t)
 	ctx := ctxT(t)
 	if _, err := c.UserAdd(ctx, "u", "p"); err != nil {
@@ -207,7 +207,7 @@ func TestAuthByCertificateCN(t *testing.T) {
 	aliceCert, aliceKey := ca.Issue("alice")
 	port := testutil.FreePort(t)
 	u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	m := testutil.StartMember(t, func(c *config.Config) {
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
 		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
 	})
@@ -230,6 +230,21 @@ func TestAuthByCertificateCN(t *testing.T) {
 	if _, err := alice.Get(ctx, "/secret"); err != rpctypes.ErrPermissionDenied {
 		t.Fatalf("alice reads the secret: %v", err)
 	}
+	// etcdctl with a certificate and no --user is its common name too.
+	tlsFlags := func(cert, key string) []string {
+		return []string{"--endpoints=" + u.String(), "--cacert=" + ca.CertFile, "--cert=" + cert, "--key=" + key}
+	}
+	if code, out, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/app/cfg", "--print-value-only")...); code != 0 || out != "v1\n" {
+		t.Errorf("etcdctl as alice by certificate: %d %q %q", code, out, errOut)
+	}
+	// (clientv3's retry warning, which etcdctl prints too, comes first.)
+	if code, _, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/secret")...); code != 1 ||
+		!strings.HasSuffix(errOut, "\nError: etcdserver: permission denied\n") {
+		t.Errorf("etcdctl as alice by certificate, the secret: %d %q", code, errOut)
+	}
+	if code, out, errOut := ctlRun("", append(tlsFlags(rootCert, rootKey), "user", "list")...); code != 0 || out != "alice\nroot\n" {
+		t.Errorf("etcdctl as root by certificate: %d %q %q", code, out, errOut)
+	}
 }
 
 // TestAuthJWTTokens issues JWTs signed with an RSA key.
@@ -244,7 +259,7 @@ func TestAuthJWTTokens(t *testing.T) {
 	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	_ = os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 	_ = os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600)
-	m := testutil.StartMember(t, func(c *config.Config) {
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
 		c.AuthToken = fmt.Sprintf("jwt,pub-key=%s,priv-key=%s,sign-method=RS256,ttl=10m", pub, priv)
 	})
 	setUpAuth(t, m.Client(t))
