@@ -177,7 +177,7 @@ func (l *Lessor) Grant(b *pebble.Batch, id, ttl int64) (*Lease, error) {
 // Keys lists the keys attached to lease id, as r sees them.
 func Keys(r pebble.Reader, id int64) ([][]byte, error) {
 	prefix := storage.LeaseKeyIndex(id, nil)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: storage.LeaseKeyIndex(id+1, nil)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: indexEnd(id)})
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +187,20 @@ func Keys(r pebble.Reader, id int64) ([][]byte, error) {
 		keys = append(keys, append([]byte(nil), it.Key()[len(prefix):]...))
 	}
 	return keys, it.Error()
+}
+
+// indexEnd is the upper bound of lease id's key index. IDs are ordered as
+// unsigned big-endian numbers, so the next ID's index would not bound the
+// last one (-1): the end is the index prefix plus one instead.
+func indexEnd(id int64) []byte {
+	end := storage.LeaseKeyIndex(id, nil)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	panic("lease: index prefix has no end")
 }
 
 // Revoke removes lease id and its key index from batch b. The caller
@@ -200,7 +214,7 @@ func (l *Lessor) Revoke(b *pebble.Batch, id int64) error {
 	if err := b.Delete(storage.LeaseKey(id), nil); err != nil {
 		return err
 	}
-	if err := b.DeleteRange(storage.LeaseKeyIndex(id, nil), storage.LeaseKeyIndex(id+1, nil), nil); err != nil {
+	if err := b.DeleteRange(storage.LeaseKeyIndex(id, nil), indexEnd(id), nil); err != nil {
 		return err
 	}
 	delete(l.mu.leases, id)
@@ -315,15 +329,27 @@ func (l *Lessor) Remaining(id int64) (remaining, granted int64, ok bool) {
 	return int64(left / time.Second), le.TTL, true
 }
 
-// Leases lists every lease ID, ascending.
+// Leases lists every lease ID. On the leader they come in expiry order,
+// the soonest first, as etcd lists them; elsewhere (no clock runs) and
+// among equal expiries, by ascending ID.
 func (l *Lessor) Leases() []int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	ids := make([]int64, 0, len(l.mu.leases))
-	for id := range l.mu.leases {
-		ids = append(ids, id)
+	ls := make([]*Lease, 0, len(l.mu.leases))
+	for _, le := range l.mu.leases {
+		ls = append(ls, le)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	primary := l.mu.primary
+	sort.Slice(ls, func(i, j int) bool {
+		if primary && !ls[i].expiry.Equal(ls[j].expiry) {
+			return ls[i].expiry.Before(ls[j].expiry)
+		}
+		return ls[i].ID < ls[j].ID
+	})
+	ids := make([]int64, len(ls))
+	for i, le := range ls {
+		ids[i] = le.ID
+	}
 	return ids
 }
 
