@@ -267,3 +267,55 @@ func TestWatchFragment(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressWithFutureStartRevision: a watch waiting for a revision still
+// to come gets no progress notification, requested or periodic, until the
+// store reaches that revision; a progress request made meanwhile is
+// dropped, as etcd drops it, not answered later.
+func TestProgressWithFutureStartRevision(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.WatchProgressNotifyInterval = 100 * time.Millisecond })
+	c := m.Client(t)
+	ctx := ctxT(t)
+	r, err := c.Put(ctx, "other", "x") // rev 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	wch := c.Watch(ctx, "k", clientv3.WithRev(r.Header.Revision+2), clientv3.WithProgressNotify())
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet := func(d time.Duration) {
+		t.Helper()
+		select {
+		case resp := <-wch:
+			t.Fatalf("response at revision %d before the watch's start revision: %+v", resp.Header.Revision, resp)
+		case <-time.After(d):
+		}
+	}
+	quiet(time.Second)
+	if _, err := c.Put(ctx, "other", "y"); err != nil { // rev 3: still short of 4
+		t.Fatal(err)
+	}
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet(time.Second)
+	if _, err := c.Put(ctx, "other", "z"); err != nil { // rev 4: the start
+		t.Fatal(err)
+	}
+	// Now both the periodic notification and an answer to a new request
+	// come, at revision 4.
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		select {
+		case resp := <-wch:
+			if !resp.IsProgressNotify() || resp.Header.Revision != 4 {
+				t.Fatalf("got %+v, want a progress notification at 4", resp)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no progress notification once the start revision was reached")
+		}
+	}
+}
