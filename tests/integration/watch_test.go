@@ -319,3 +319,59 @@ func TestProgressWithFutureStartRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyStreamDoesNotStarveNewWatcher: one stream carries many prev_kv
+// watchers replaying a large history (etcd#17529: there, a watcher added to
+// such a stream waited minutes). A watcher created on the same stream
+// afterwards gets its event promptly, and every replaying watcher still
+// gets its whole history.
+func TestBusyStreamDoesNotStarveNewWatcher(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	const watchers, revs = 100, 300
+	value := strings.Repeat("v", 1024)
+	for i := 0; i < revs; i++ { // revisions 2..301
+		if _, err := c.Put(ctx, fmt.Sprintf("busy/%d", i%20), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All watches below share ctx, so they share one gRPC stream.
+	var chans []clientv3.WatchChan
+	for i := 0; i < watchers; i++ {
+		chans = append(chans, c.Watch(ctx, "busy/", clientv3.WithPrefix(), clientv3.WithPrevKV(), clientv3.WithRev(2)))
+	}
+	errs := make(chan error, watchers)
+	for _, wch := range chans {
+		go func() {
+			seen, err := collect(t, wch, revs+1)
+			if err == nil && len(seen) != revs {
+				err = fmt.Errorf("saw %d revisions, want %d", len(seen), revs)
+			}
+			errs <- err
+		}()
+	}
+	late := c.Watch(ctx, "late")
+	start := time.Now()
+	if _, err := c.Put(ctx, "late", "x"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case resp := <-late:
+		if len(resp.Events) != 1 {
+			t.Fatalf("late watcher got %+v", resp)
+		}
+		t.Logf("late watcher's event after %v", time.Since(start))
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("late watcher waited %v behind the replaying ones", d)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("late watcher starved")
+	}
+	for i := 0; i < watchers; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("replaying watcher: %v", err)
+		}
+	}
+	t.Logf("replays done after %v", time.Since(start))
+}
