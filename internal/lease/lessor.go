@@ -55,6 +55,9 @@ type Lease struct {
 	// expiry and revokeAt are the leader's clock; zero elsewhere.
 	expiry   time.Time
 	revokeAt time.Time
+	// stale: renewed on the leader since its checkpoint was taken, so the
+	// checkpoint understates the lease's life and is to be cleared.
+	stale bool
 }
 
 // Config configures a Lessor.
@@ -231,6 +234,7 @@ func (l *Lessor) Checkpoint(b *pebble.Batch, id, remaining int64) error {
 		return nil
 	}
 	le.remaining = remaining
+	le.stale = false
 	return b.Set(storage.LeaseKey(id), encodeLease(le), nil)
 }
 
@@ -288,7 +292,9 @@ func (l *Lessor) IsPrimary() bool {
 }
 
 // Renew restarts lease id's clock and returns its TTL. An expired lease
-// awaiting revocation cannot be renewed.
+// awaiting revocation cannot be renewed. A lease with a checkpoint is
+// marked stale (see StaleCheckpoints): after the renewal the checkpoint no
+// longer tells how long the lease has left.
 func (l *Lessor) Renew(id int64) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -304,7 +310,35 @@ func (l *Lessor) Renew(id int64) (int64, error) {
 		return 0, ErrLeaseNotFound
 	}
 	le.expiry = now.Add(time.Duration(le.TTL) * time.Second)
+	if le.remaining > 0 {
+		le.stale = true
+	}
 	return le.TTL, nil
+}
+
+// StaleCheckpoints returns up to limit leases renewed since their last
+// checkpoint and unmarks them. The leader clears their checkpoints through
+// raft (a checkpoint of 0 means the full TTL), so that a new leader or a
+// restart does not cut short a lease its client keeps alive. As in etcd,
+// this costs at most one extra entry per lease and checkpoint.
+func (l *Lessor) StaleCheckpoints(limit int) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.mu.primary {
+		return nil
+	}
+	var out []int64
+	for id, le := range l.mu.leases {
+		if len(out) >= limit {
+			break
+		}
+		if le.stale {
+			le.stale = false
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // Remaining reports lease id's remaining and granted TTL in seconds. On the

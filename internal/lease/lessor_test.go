@@ -290,3 +290,68 @@ func TestKeyIndexBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewMarksCheckpointStale: a renewal after a checkpoint marks the
+// lease once; clearing the checkpoint (0) gives a new leader the full TTL.
+func TestRenewMarksCheckpointStale(t *testing.T) {
+	db := openDB(t, vfs.NewMem())
+	defer db.Close()
+	clk := &clock{now: time.Unix(1000, 0)}
+	l := newLessor(t, db, clk)
+	l.Promote(0)
+	grant(t, l, 1, 30)
+	grant(t, l, 2, 30)
+	if _, err := l.Renew(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.StaleCheckpoints(10); len(got) != 0 {
+		t.Fatalf("stale %v without any checkpoint", got)
+	}
+	clk.Advance(25 * time.Second)
+	if err := apply(t, db, func(b *pebble.Batch) error {
+		for _, cp := range l.Checkpoints() {
+			if err := l.Checkpoint(b, cp.ID, cp.Remaining); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := l.Renew(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.StaleCheckpoints(10); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("stale %v, want [1]", got)
+	}
+	if got := l.StaleCheckpoints(10); len(got) != 0 {
+		t.Fatalf("stale %v offered twice", got)
+	}
+	// Without clearing, a new leader would give the kept-alive lease only
+	// the 5s its checkpoint said.
+	l.Demote()
+	l.Promote(0)
+	if rem, _, _ := l.Remaining(1); rem != 5 {
+		t.Fatalf("remaining %d from the stale checkpoint, want 5", rem)
+	}
+	if err := apply(t, db, func(b *pebble.Batch) error { return l.Checkpoint(b, 1, 0) }); err != nil {
+		t.Fatal(err)
+	}
+	l.Demote()
+	l.Promote(0)
+	if rem, _, _ := l.Remaining(1); rem != 30 {
+		t.Fatalf("remaining %d after the checkpoint was cleared, want the full 30", rem)
+	}
+	if rem, _, _ := l.Remaining(2); rem != 5 {
+		t.Fatalf("remaining %d of the lease never renewed, want its checkpoint 5", rem)
+	}
+	l.Demote()
+	if _, err := l.Renew(1); !errors.Is(err, ErrNotPrimary) {
+		t.Fatal(err)
+	}
+	if got := l.StaleCheckpoints(10); got != nil {
+		t.Fatalf("a follower offers %v", got)
+	}
+}

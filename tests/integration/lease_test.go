@@ -332,3 +332,42 @@ func TestElectionAfterLeaderSessionExpires(t *testing.T) {
 		t.Fatalf("leader %v %v, want b", l, err)
 	}
 }
+
+// TestKeptAliveLeaseKeepsFullTTLAcrossLeaderChange: a lease renewed after a
+// checkpoint has that checkpoint cleared, so the next leader gives it its
+// full TTL, not the shorter remaining TTL the checkpoint recorded.
+func TestKeptAliveLeaseKeepsFullTTLAcrossLeaderChange(t *testing.T) {
+	c := testutil.StartCluster(t, 3, func(cfg *config.Config) { cfg.LeaseCheckpointInterval = 4 * time.Second })
+	ctx := ctxT(t)
+	li := leaderIndex(t, c)
+	lc := memberClient(t, c.Members[li])
+	g, err := lc.Grant(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At least one checkpoint records 5-9 s left.
+	time.Sleep(5 * time.Second)
+	if ka, err := lc.KeepAliveOnce(ctx, g.ID); err != nil || ka.TTL != 10 {
+		t.Fatalf("keepalive: %v %v", ka, err)
+	}
+	time.Sleep(600 * time.Millisecond) // the cleared checkpoint applies
+	next := c.Members[(li+1)%3]
+	ml, err := lc.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ml.Members {
+		if m.Name == next.Config.Name {
+			if _, err := lc.MoveLeader(ctx, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ttl, err := memberClient(t, next).TimeToLive(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.TTL < 9 {
+		t.Fatalf("new leader gives the kept-alive lease %ds, want its full 10s TTL", ttl.TTL)
+	}
+}
