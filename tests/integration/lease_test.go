@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -69,11 +70,26 @@ func TestLeaseGrantRevokeTimeToLive(t *testing.T) {
 	if _, err := c.Revoke(ctx, g.ID); err != rpctypes.ErrLeaseNotFound {
 		t.Fatalf("second revoke: %v", err)
 	}
-	if _, err := c.Grant(ctx, 5); err != nil {
+	// On the keepalive stream an unknown (here: revoked) lease is answered
+	// with TTL 0, not an error, and the stream stays usable.
+	live, err := c.Grant(ctx, 5)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lease.Grant(ctx, 5); err != nil {
+	ka, err := pb.NewLeaseClient(c.ActiveConnection()).LeaseKeepAlive(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id, ttl int64
+	}{{int64(g.ID), 0}, {424242, 0}, {int64(live.ID), 5}} {
+		if err := ka.Send(&pb.LeaseKeepAliveRequest{ID: tc.id}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := ka.Recv()
+		if err != nil || resp.ID != tc.id || resp.TTL != tc.ttl || resp.Header.GetRevision() == 0 {
+			t.Fatalf("keepalive of %x: %v %v, want TTL %d", tc.id, resp, err, tc.ttl)
+		}
 	}
 }
 
