@@ -270,7 +270,8 @@ func TestRequestProgress(t *testing.T) {
 // them and saw no event since the last one.
 func TestProgressNotify(t *testing.T) {
 	st := newMemStore()
-	h := newHub(t, st, Config{ProgressInterval: 50 * time.Millisecond})
+	start := time.Now()
+	h := newHub(t, st, Config{ProgressInterval: 10 * time.Millisecond}) // raised to 100ms
 	s := h.NewStream()
 	defer s.Close()
 	s.Watch(&pb.WatchCreateRequest{Key: []byte("n"), ProgressNotify: true})
@@ -278,6 +279,9 @@ func TestProgressNotify(t *testing.T) {
 	s.Watch(&pb.WatchCreateRequest{Key: []byte("f"), ProgressNotify: true, StartRevision: 3})
 	expect(t, s, "id=0 rev=1 created", "id=1 rev=1 created", "id=2 rev=1 created")
 	expect(t, s, "id=0 rev=1")
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Fatalf("progress notification after %v, sooner than the 100ms minimum interval", d)
+	}
 	st.put(h, "other")
 	for {
 		// The future watcher (start 3) gets none at 2.
