@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/cairn-kv/cairn/internal/config"
@@ -374,4 +375,60 @@ func TestBusyStreamDoesNotStarveNewWatcher(t *testing.T) {
 		}
 	}
 	t.Logf("replays done after %v", time.Since(start))
+}
+
+// TestRequireLeaderWatchEndsWithoutLeader: a watch made with
+// WithRequireLeader on a member cut off from the others ends with etcd's
+// "no leader" error after a few election timeouts, and a new one is
+// refused at once; a watch without that requirement stays open.
+func TestRequireLeaderWatchEndsWithoutLeader(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	ctx := ctxT(t)
+	lone := memberClient(t, c.Members[2])
+	if _, err := lone.Put(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	strict := lone.Watch(clientv3.WithRequireLeader(ctx), "k")
+	plainCtx, stopPlain := context.WithCancel(ctx)
+	defer stopPlain()
+	plain := lone.Watch(plainCtx, "k")
+	// Both watches are established before the others stop.
+	if err := lone.RequestProgress(clientv3.WithRequireLeader(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if resp := <-strict; !resp.IsProgressNotify() {
+		t.Fatalf("strict watch: %+v", resp)
+	}
+	if err := lone.RequestProgress(plainCtx); err != nil {
+		t.Fatal(err)
+	}
+	if resp := <-plain; !resp.IsProgressNotify() {
+		t.Fatalf("plain watch: %+v", resp)
+	}
+	c.Members[0].Stop()
+	c.Members[1].Stop()
+	stopped := time.Now()
+	select {
+	case resp, ok := <-strict:
+		if !ok || resp.Err() != rpctypes.ErrNoLeader {
+			t.Fatalf("strict watch ended with %v (open %v), want %v", resp.Err(), ok, rpctypes.ErrNoLeader)
+		}
+		t.Logf("strict watch ended %v after the others stopped", time.Since(stopped))
+	case <-time.After(15 * time.Second):
+		t.Fatal("a require-leader watch outlived the leader by 15s")
+	}
+	select {
+	case resp := <-plain:
+		t.Fatalf("plain watch got %+v (%v)", resp, resp.Err())
+	case <-time.After(200 * time.Millisecond):
+	}
+	again := lone.Watch(clientv3.WithRequireLeader(ctx), "k")
+	select {
+	case resp := <-again:
+		if resp.Err() != rpctypes.ErrNoLeader {
+			t.Fatalf("new strict watch: %v", resp.Err())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a new require-leader watch was not refused")
+	}
 }
