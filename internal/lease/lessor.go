@@ -12,7 +12,10 @@
 // Remaining TTLs survive a restart or a change of leader through
 // checkpoints: the leader periodically (and when it stops) replicates each
 // lease's remaining TTL, and a new leader starts each lease's clock from its
-// last checkpoint rather than from the full TTL.
+// last checkpoint rather than from the full TTL. A lease renewed since its
+// checkpoint has the checkpoint cleared through raft, so a new leader gives
+// a lease its client keeps alive the full TTL. (etcd does this only with its
+// LeaseCheckpoint feature gate; Cairn always does.)
 package lease
 
 import (
