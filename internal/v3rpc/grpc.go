@@ -77,7 +77,7 @@ const grpcOverheadBytes = 512 * 1024
 // standard health service reporting SERVING.
 func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	opts = append(opts,
-		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be)),
+		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be), leaderUnaryInterceptor(be)),
 		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be), leaderStreamInterceptor(be, cfg.ElectionTimeout)),
 	)
 	opts = append(opts, cfg.serverOptions()...)

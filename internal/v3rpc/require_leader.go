@@ -83,3 +83,15 @@ type ctxStream struct {
 }
 
 func (s ctxStream) Context() context.Context { return s.ctx }
+
+// leaderUnaryInterceptor refuses, with etcd's "no leader" error, requests
+// that asked for a leader while the member knows none (a serializable read
+// would otherwise answer from a member cut off from the cluster).
+func leaderUnaryInterceptor(l LeaderChecker) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if isClientService(info.FullMethod) && requireLeader(ctx) && !l.HasLeader() {
+			return nil, rpctypes.ErrGRPCNoLeader
+		}
+		return handler(ctx, req)
+	}
+}

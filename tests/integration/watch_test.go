@@ -422,6 +422,13 @@ func TestRequireLeaderWatchEndsWithoutLeader(t *testing.T) {
 		t.Fatalf("plain watch got %+v (%v)", resp, resp.Err())
 	case <-time.After(200 * time.Millisecond):
 	}
+	// Requests that require a leader are refused too; others still answer.
+	if _, err := lone.Get(clientv3.WithRequireLeader(ctx), "k", clientv3.WithSerializable()); err != rpctypes.ErrNoLeader {
+		t.Fatalf("serializable get requiring a leader: %v, want %v", err, rpctypes.ErrNoLeader)
+	}
+	if r, err := lone.Get(ctx, "k", clientv3.WithSerializable()); err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("serializable get: %v %v", r, err)
+	}
 	again := lone.Watch(clientv3.WithRequireLeader(ctx), "k")
 	select {
 	case resp := <-again:
