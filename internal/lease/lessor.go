@@ -12,7 +12,10 @@
 // Remaining TTLs survive a restart or a change of leader through
 // checkpoints: the leader periodically (and when it stops) replicates each
 // lease's remaining TTL, and a new leader starts each lease's clock from its
-// last checkpoint rather than from the full TTL.
+// last checkpoint rather than from the full TTL. A lease renewed since its
+// checkpoint has the checkpoint cleared through raft, so a new leader gives
+// a lease its client keeps alive the full TTL. (etcd does this only with its
+// LeaseCheckpoint feature gate; Cairn always does.)
 package lease
 
 import (
@@ -55,6 +58,9 @@ type Lease struct {
 	// expiry and revokeAt are the leader's clock; zero elsewhere.
 	expiry   time.Time
 	revokeAt time.Time
+	// stale: renewed on the leader since its checkpoint was taken, so the
+	// checkpoint understates the lease's life and is to be cleared.
+	stale bool
 }
 
 // Config configures a Lessor.
@@ -177,7 +183,7 @@ func (l *Lessor) Grant(b *pebble.Batch, id, ttl int64) (*Lease, error) {
 // Keys lists the keys attached to lease id, as r sees them.
 func Keys(r pebble.Reader, id int64) ([][]byte, error) {
 	prefix := storage.LeaseKeyIndex(id, nil)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: storage.LeaseKeyIndex(id+1, nil)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: indexEnd(id)})
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +193,20 @@ func Keys(r pebble.Reader, id int64) ([][]byte, error) {
 		keys = append(keys, append([]byte(nil), it.Key()[len(prefix):]...))
 	}
 	return keys, it.Error()
+}
+
+// indexEnd is the upper bound of lease id's key index. IDs are ordered as
+// unsigned big-endian numbers, so the next ID's index would not bound the
+// last one (-1): the end is the index prefix plus one instead.
+func indexEnd(id int64) []byte {
+	end := storage.LeaseKeyIndex(id, nil)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	panic("lease: index prefix has no end")
 }
 
 // Revoke removes lease id and its key index from batch b. The caller
@@ -200,7 +220,7 @@ func (l *Lessor) Revoke(b *pebble.Batch, id int64) error {
 	if err := b.Delete(storage.LeaseKey(id), nil); err != nil {
 		return err
 	}
-	if err := b.DeleteRange(storage.LeaseKeyIndex(id, nil), storage.LeaseKeyIndex(id+1, nil), nil); err != nil {
+	if err := b.DeleteRange(storage.LeaseKeyIndex(id, nil), indexEnd(id), nil); err != nil {
 		return err
 	}
 	delete(l.mu.leases, id)
@@ -217,6 +237,7 @@ func (l *Lessor) Checkpoint(b *pebble.Batch, id, remaining int64) error {
 		return nil
 	}
 	le.remaining = remaining
+	le.stale = false
 	return b.Set(storage.LeaseKey(id), encodeLease(le), nil)
 }
 
@@ -274,7 +295,9 @@ func (l *Lessor) IsPrimary() bool {
 }
 
 // Renew restarts lease id's clock and returns its TTL. An expired lease
-// awaiting revocation cannot be renewed.
+// awaiting revocation cannot be renewed. A lease with a checkpoint is
+// marked stale (see StaleCheckpoints): after the renewal the checkpoint no
+// longer tells how long the lease has left.
 func (l *Lessor) Renew(id int64) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -290,7 +313,35 @@ func (l *Lessor) Renew(id int64) (int64, error) {
 		return 0, ErrLeaseNotFound
 	}
 	le.expiry = now.Add(time.Duration(le.TTL) * time.Second)
+	if le.remaining > 0 {
+		le.stale = true
+	}
 	return le.TTL, nil
+}
+
+// StaleCheckpoints returns up to limit leases renewed since their last
+// checkpoint and unmarks them. The leader clears their checkpoints through
+// raft (a checkpoint of 0 means the full TTL), so that a new leader or a
+// restart does not cut short a lease its client keeps alive. As in etcd,
+// this costs at most one extra entry per lease and checkpoint.
+func (l *Lessor) StaleCheckpoints(limit int) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.mu.primary {
+		return nil
+	}
+	var out []int64
+	for id, le := range l.mu.leases {
+		if len(out) >= limit {
+			break
+		}
+		if le.stale {
+			le.stale = false
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // Remaining reports lease id's remaining and granted TTL in seconds. On the
@@ -315,15 +366,27 @@ func (l *Lessor) Remaining(id int64) (remaining, granted int64, ok bool) {
 	return int64(left / time.Second), le.TTL, true
 }
 
-// Leases lists every lease ID, ascending.
+// Leases lists every lease ID. On the leader they come in expiry order,
+// the soonest first, as etcd lists them; elsewhere (no clock runs) and
+// among equal expiries, by ascending ID.
 func (l *Lessor) Leases() []int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	ids := make([]int64, 0, len(l.mu.leases))
-	for id := range l.mu.leases {
-		ids = append(ids, id)
+	ls := make([]*Lease, 0, len(l.mu.leases))
+	for _, le := range l.mu.leases {
+		ls = append(ls, le)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	primary := l.mu.primary
+	sort.Slice(ls, func(i, j int) bool {
+		if primary && !ls[i].expiry.Equal(ls[j].expiry) {
+			return ls[i].expiry.Before(ls[j].expiry)
+		}
+		return ls[i].ID < ls[j].ID
+	})
+	ids := make([]int64, len(ls))
+	for i, le := range ls {
+		ids[i] = le.ID
+	}
 	return ids
 }
 

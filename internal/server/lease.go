@@ -173,6 +173,7 @@ func (s *Server) leaseLoop() {
 		case <-tick.C:
 			s.followLeadership()
 			s.revokeExpired()
+			s.clearStaleCheckpoints()
 		case <-checkpoint.C:
 			s.checkpointLeases(context.Background())
 		}
@@ -206,6 +207,29 @@ func (s *Server) revokeExpired() {
 			}
 		}()
 	}
+}
+
+// clearStaleCheckpoints replicates a zero checkpoint (full TTL) for leases
+// renewed since their last checkpoint. A failed proposal is not retried:
+// the next renewal marks the lease again.
+func (s *Server) clearStaleCheckpoints() {
+	ids := s.lessor.StaleCheckpoints(checkpointsPerProposal)
+	if len(ids) == 0 {
+		return
+	}
+	req := &pb.LeaseCheckpointRequest{}
+	for _, id := range ids {
+		req.Checkpoints = append(req.Checkpoints, &pb.LeaseCheckpoint{ID: id})
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), s.reqTimeout)
+		defer cancel()
+		if _, err := s.propose(ctx, &pb.InternalRaftRequest{LeaseCheckpoint: req}); err != nil {
+			s.lg.Debug("cannot clear stale lease checkpoints", "error", err)
+		}
+	}()
 }
 
 // checkpointLeases replicates every lease's remaining TTL, so a restart or

@@ -35,6 +35,7 @@ func (s *Server) serveClients() error {
 		KeepAliveMinTime:     s.cfg.GRPCKeepAliveMinTime,
 		KeepAliveInterval:    s.cfg.GRPCKeepAliveInterval,
 		KeepAliveTimeout:     s.cfg.GRPCKeepAliveTimeout,
+		ElectionTimeout:      s.cfg.ElectionTimeout,
 	}, grpc.ChainUnaryInterceptor(
 		v3rpc.SlowRequestInterceptor(s.lg.With("component", "grpc"), s.cfg.WarningUnaryRequestDuration),
 		s.metrics.UnaryInterceptor()),

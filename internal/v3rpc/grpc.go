@@ -43,6 +43,9 @@ type Config struct {
 	// set, as in etcd; gRPC raises an interval under 1s to 1s.
 	KeepAliveInterval time.Duration
 	KeepAliveTimeout  time.Duration
+	// ElectionTimeout paces the leader checks of require-leader streams
+	// (0: 1s).
+	ElectionTimeout time.Duration
 }
 
 // serverOptions are the transport options cfg selects.
@@ -74,8 +77,8 @@ const grpcOverheadBytes = 512 * 1024
 // standard health service reporting SERVING.
 func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	opts = append(opts,
-		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be)),
-		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be)),
+		grpc.ChainUnaryInterceptor(learnerUnaryInterceptor(be), leaderUnaryInterceptor(be)),
+		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be), leaderStreamInterceptor(be, cfg.ElectionTimeout)),
 	)
 	opts = append(opts, cfg.serverOptions()...)
 	gs := grpc.NewServer(opts...)

@@ -36,10 +36,15 @@ type Config struct {
 	CatchUpInterval time.Duration
 }
 
+// MinProgressInterval is the shortest progress notification interval;
+// shorter settings are raised to it, as etcd raises them.
+const MinProgressInterval = 100 * time.Millisecond
+
 func (c *Config) setDefaults() {
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 10 * time.Minute
 	}
+	c.ProgressInterval = max(c.ProgressInterval, MinProgressInterval)
 	if c.MaxQueued <= 0 {
 		c.MaxQueued = 1024
 	}
@@ -73,6 +78,10 @@ type Hub struct {
 
 // New creates a hub over store, starting at its current revision.
 func New(store Store, cfg Config, lg *slog.Logger) *Hub {
+	if cfg.ProgressInterval > 0 && cfg.ProgressInterval < MinProgressInterval {
+		lg.Warn("adjusting watch progress notify interval to minimum period",
+			"min-watch-progress-notify-interval", MinProgressInterval)
+	}
 	cfg.setDefaults()
 	h := &Hub{store: store, cfg: cfg, lg: lg, kick: make(chan struct{}, 1)}
 	h.mu.rev = store.Rev()

@@ -155,15 +155,34 @@ func (s *Stream) Cancel(id int64) {
 }
 
 // RequestProgress asks for one progress notification (watch ID -1) at the
-// newest revision, sent once every watcher of the stream has caught up and
-// its queued events are out. A stream without watchers gets none.
+// newest revision. As in etcd, the request is answered only if every
+// watcher of the stream is synced at the time it arrives, and none waits
+// for a revision still to come; otherwise it is dropped (the client asks
+// again, or learns its progress from the events). A stream without
+// watchers gets nothing. The answer goes out once the events already
+// queued are sent, so it never runs ahead of them.
 func (s *Stream) RequestProgress() {
+	h := s.h
+	h.mu.Lock()
 	s.mu.Lock()
-	if len(s.mu.watchers) > 0 {
+	if len(s.mu.watchers) > 0 && s.allSyncedLocked(h.mu.rev) {
 		s.mu.progress = true
 	}
 	s.mu.Unlock()
+	h.mu.Unlock()
 	s.notify()
+}
+
+// allSyncedLocked reports whether every watcher of the stream is synced at
+// rev: none is catching up from the store, none starts after rev. Called
+// with Hub.mu and Stream.mu held.
+func (s *Stream) allSyncedLocked(rev int64) bool {
+	for _, w := range s.mu.watchers {
+		if !w.synced || w.startRev > rev {
+			return false
+		}
+	}
+	return true
 }
 
 // Close removes every watcher of the stream.
@@ -247,7 +266,7 @@ func (s *Stream) next() (*pb.WatchResponse, error) {
 }
 
 // progressIfSynced answers a pending progress request once every watcher is
-// synced with nothing queued.
+// still synced and nothing is queued.
 func (s *Stream) progressIfSynced() *pb.WatchResponse {
 	h := s.h
 	h.mu.Lock()
@@ -261,8 +280,11 @@ func (s *Stream) progressIfSynced() *pb.WatchResponse {
 		s.mu.progress = false
 		return nil
 	}
+	if !s.allSyncedLocked(h.mu.rev) {
+		return nil
+	}
 	for _, w := range s.mu.watchers {
-		if !w.synced || len(w.queue) > 0 || w.startRev > h.mu.rev+1 {
+		if len(w.queue) > 0 {
 			return nil
 		}
 	}
@@ -305,7 +327,10 @@ func (s *Stream) progressTick(w *watcher, rev int64) {
 	sent, queued := w.eventSent, len(w.queue) > 0
 	w.eventSent = false
 	s.mu.Unlock()
-	if sent || queued || w.startRev > rev+1 {
+	// A watcher waiting for a future revision gets no progress until the
+	// store reaches it, as in etcd: a revision below its start would let a
+	// resuming client ask for events the watch never wanted.
+	if sent || queued || w.startRev > rev {
 		return
 	}
 	s.enqueue(w, &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: rev}, WatchId: w.id}, 0)

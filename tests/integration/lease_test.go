@@ -3,11 +3,13 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -68,11 +70,26 @@ func TestLeaseGrantRevokeTimeToLive(t *testing.T) {
 	if _, err := c.Revoke(ctx, g.ID); err != rpctypes.ErrLeaseNotFound {
 		t.Fatalf("second revoke: %v", err)
 	}
-	if _, err := c.Grant(ctx, 5); err != nil {
+	// On the keepalive stream an unknown (here: revoked) lease is answered
+	// with TTL 0, not an error, and the stream stays usable.
+	live, err := c.Grant(ctx, 5)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lease.Grant(ctx, 5); err != nil {
+	ka, err := pb.NewLeaseClient(c.ActiveConnection()).LeaseKeepAlive(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id, ttl int64
+	}{{int64(g.ID), 0}, {424242, 0}, {int64(live.ID), 5}} {
+		if err := ka.Send(&pb.LeaseKeepAliveRequest{ID: tc.id}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := ka.Recv()
+		if err != nil || resp.ID != tc.id || resp.TTL != tc.ttl || resp.Header.GetRevision() == 0 {
+			t.Fatalf("keepalive of %x: %v %v, want TTL %d", tc.id, resp, err, tc.ttl)
+		}
 	}
 }
 
@@ -210,7 +227,22 @@ func TestMutexAndElection(t *testing.T) {
 				if holders.Add(1) > 1 {
 					overlaps.Add(1)
 				}
+				// A read-modify-write of a shared counter: under a lock
+				// that excludes, no increment is lost.
+				r, err := cli.Get(ctx, "/counter")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := 0
+				if len(r.Kvs) == 1 {
+					n, _ = strconv.Atoi(string(r.Kvs[0].Value))
+				}
 				time.Sleep(time.Millisecond)
+				if _, err := cli.Put(ctx, "/counter", strconv.Itoa(n+1)); err != nil {
+					t.Error(err)
+					return
+				}
 				holders.Add(-1)
 				if err := mu.Unlock(ctx); err != nil {
 					t.Error(err)
@@ -222,6 +254,9 @@ func TestMutexAndElection(t *testing.T) {
 	wg.Wait()
 	if overlaps.Load() != 0 {
 		t.Fatalf("%d overlapping lock holds", overlaps.Load())
+	}
+	if r, err := m.Client(t).Get(ctx, "/counter"); err != nil || string(r.Kvs[0].Value) != "50" {
+		t.Fatalf("counter incremented under the lock: %v %v, want 50", r.Kvs, err)
 	}
 
 	var leaders atomic.Int32
@@ -259,5 +294,96 @@ func TestMutexAndElection(t *testing.T) {
 	ewg.Wait()
 	if overlaps.Load() != 0 {
 		t.Fatal("two leaders at once")
+	}
+}
+
+// TestElectionAfterLeaderSessionExpires: a leader whose client vanishes
+// without resigning (its session's lease no longer kept alive) keeps the
+// leadership until its lease expires; only then does the next candidate
+// win, and never while the old leader's key still exists.
+func TestElectionAfterLeaderSessionExpires(t *testing.T) {
+	m := testutil.StartMember(t)
+	ctx := ctxT(t)
+	a, err := concurrency.NewSession(m.Client(t), concurrency.WithTTL(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ea := concurrency.NewElection(a, "/elect")
+	if err := ea.Campaign(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	leaderKey := ea.Key()
+	cb := m.Client(t)
+	b, err := concurrency.NewSession(cb, concurrency.WithTTL(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	eb := concurrency.NewElection(b, "/elect")
+	won := make(chan error, 1)
+	go func() { won <- eb.Campaign(ctx, "b") }()
+	select {
+	case err := <-won:
+		t.Fatalf("second candidate won while the leader is alive: %v", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	a.Orphan() // the leader's client stops keeping its session alive
+	orphaned := time.Now()
+	select {
+	case err := <-won:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the next candidate never won after the leader's lease expired")
+	}
+	if took := time.Since(orphaned); took < 500*time.Millisecond {
+		t.Fatalf("leadership changed %v after keepalives stopped, before the 1s TTL ran out", took)
+	}
+	if r, err := cb.Get(ctx, leaderKey); err != nil || len(r.Kvs) != 0 {
+		t.Fatalf("old leader's key %q still there once the next one won: %v %v", leaderKey, r.Kvs, err)
+	}
+	l, err := eb.Leader(ctx)
+	if err != nil || string(l.Kvs[0].Value) != "b" {
+		t.Fatalf("leader %v %v, want b", l, err)
+	}
+}
+
+// TestKeptAliveLeaseKeepsFullTTLAcrossLeaderChange: a lease renewed after a
+// checkpoint has that checkpoint cleared, so the next leader gives it its
+// full TTL, not the shorter remaining TTL the checkpoint recorded.
+func TestKeptAliveLeaseKeepsFullTTLAcrossLeaderChange(t *testing.T) {
+	c := testutil.StartCluster(t, 3, func(cfg *config.Config) { cfg.LeaseCheckpointInterval = 4 * time.Second })
+	ctx := ctxT(t)
+	li := leaderIndex(t, c)
+	lc := memberClient(t, c.Members[li])
+	g, err := lc.Grant(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At least one checkpoint records 5-9 s left.
+	time.Sleep(5 * time.Second)
+	if ka, err := lc.KeepAliveOnce(ctx, g.ID); err != nil || ka.TTL != 10 {
+		t.Fatalf("keepalive: %v %v", ka, err)
+	}
+	time.Sleep(600 * time.Millisecond) // the cleared checkpoint applies
+	next := c.Members[(li+1)%3]
+	ml, err := lc.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ml.Members {
+		if m.Name == next.Config.Name {
+			if _, err := lc.MoveLeader(ctx, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ttl, err := memberClient(t, next).TimeToLive(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.TTL < 9 {
+		t.Fatalf("new leader gives the kept-alive lease %ds, want its full 10s TTL", ttl.TTL)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/cairn-kv/cairn/internal/config"
@@ -265,5 +266,176 @@ func TestWatchFragment(t *testing.T) {
 			}
 			events += len(resp.Events)
 		}
+	}
+}
+
+// TestProgressWithFutureStartRevision: a watch waiting for a revision still
+// to come gets no progress notification, requested or periodic, until the
+// store reaches that revision; a progress request made meanwhile is
+// dropped, as etcd drops it, not answered later.
+func TestProgressWithFutureStartRevision(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) { c.WatchProgressNotifyInterval = 100 * time.Millisecond })
+	c := m.Client(t)
+	ctx := ctxT(t)
+	r, err := c.Put(ctx, "other", "x") // rev 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	wch := c.Watch(ctx, "k", clientv3.WithRev(r.Header.Revision+2), clientv3.WithProgressNotify())
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet := func(d time.Duration) {
+		t.Helper()
+		select {
+		case resp := <-wch:
+			t.Fatalf("response at revision %d before the watch's start revision: %+v", resp.Header.Revision, resp)
+		case <-time.After(d):
+		}
+	}
+	quiet(time.Second)
+	if _, err := c.Put(ctx, "other", "y"); err != nil { // rev 3: still short of 4
+		t.Fatal(err)
+	}
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet(time.Second)
+	if _, err := c.Put(ctx, "other", "z"); err != nil { // rev 4: the start
+		t.Fatal(err)
+	}
+	// Now both the periodic notification and an answer to a new request
+	// come, at revision 4.
+	if err := c.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		select {
+		case resp := <-wch:
+			if !resp.IsProgressNotify() || resp.Header.Revision != 4 {
+				t.Fatalf("got %+v, want a progress notification at 4", resp)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no progress notification once the start revision was reached")
+		}
+	}
+}
+
+// TestBusyStreamDoesNotStarveNewWatcher: one stream carries many prev_kv
+// watchers replaying a large history (etcd#17529: there, a watcher added to
+// such a stream waited minutes). A watcher created on the same stream
+// afterwards gets its event promptly, and every replaying watcher still
+// gets its whole history.
+func TestBusyStreamDoesNotStarveNewWatcher(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	const watchers, revs = 100, 300
+	value := strings.Repeat("v", 1024)
+	for i := 0; i < revs; i++ { // revisions 2..301
+		if _, err := c.Put(ctx, fmt.Sprintf("busy/%d", i%20), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All watches below share ctx, so they share one gRPC stream.
+	var chans []clientv3.WatchChan
+	for i := 0; i < watchers; i++ {
+		chans = append(chans, c.Watch(ctx, "busy/", clientv3.WithPrefix(), clientv3.WithPrevKV(), clientv3.WithRev(2)))
+	}
+	errs := make(chan error, watchers)
+	for _, wch := range chans {
+		go func() {
+			seen, err := collect(t, wch, revs+1)
+			if err == nil && len(seen) != revs {
+				err = fmt.Errorf("saw %d revisions, want %d", len(seen), revs)
+			}
+			errs <- err
+		}()
+	}
+	late := c.Watch(ctx, "late")
+	start := time.Now()
+	if _, err := c.Put(ctx, "late", "x"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case resp := <-late:
+		if len(resp.Events) != 1 {
+			t.Fatalf("late watcher got %+v", resp)
+		}
+		t.Logf("late watcher's event after %v", time.Since(start))
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("late watcher waited %v behind the replaying ones", d)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("late watcher starved")
+	}
+	for i := 0; i < watchers; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("replaying watcher: %v", err)
+		}
+	}
+	t.Logf("replays done after %v", time.Since(start))
+}
+
+// TestRequireLeaderWatchEndsWithoutLeader: a watch made with
+// WithRequireLeader on a member cut off from the others ends with etcd's
+// "no leader" error after a few election timeouts, and a new one is
+// refused at once; a watch without that requirement stays open.
+func TestRequireLeaderWatchEndsWithoutLeader(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	ctx := ctxT(t)
+	lone := memberClient(t, c.Members[2])
+	if _, err := lone.Put(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	strict := lone.Watch(clientv3.WithRequireLeader(ctx), "k")
+	plainCtx, stopPlain := context.WithCancel(ctx)
+	defer stopPlain()
+	plain := lone.Watch(plainCtx, "k")
+	// Both watches are established before the others stop.
+	if err := lone.RequestProgress(clientv3.WithRequireLeader(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if resp := <-strict; !resp.IsProgressNotify() {
+		t.Fatalf("strict watch: %+v", resp)
+	}
+	if err := lone.RequestProgress(plainCtx); err != nil {
+		t.Fatal(err)
+	}
+	if resp := <-plain; !resp.IsProgressNotify() {
+		t.Fatalf("plain watch: %+v", resp)
+	}
+	c.Members[0].Stop()
+	c.Members[1].Stop()
+	stopped := time.Now()
+	select {
+	case resp, ok := <-strict:
+		if !ok || resp.Err() != rpctypes.ErrNoLeader {
+			t.Fatalf("strict watch ended with %v (open %v), want %v", resp.Err(), ok, rpctypes.ErrNoLeader)
+		}
+		t.Logf("strict watch ended %v after the others stopped", time.Since(stopped))
+	case <-time.After(15 * time.Second):
+		t.Fatal("a require-leader watch outlived the leader by 15s")
+	}
+	select {
+	case resp := <-plain:
+		t.Fatalf("plain watch got %+v (%v)", resp, resp.Err())
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Requests that require a leader are refused too; others still answer.
+	if _, err := lone.Get(clientv3.WithRequireLeader(ctx), "k", clientv3.WithSerializable()); err != rpctypes.ErrNoLeader {
+		t.Fatalf("serializable get requiring a leader: %v, want %v", err, rpctypes.ErrNoLeader)
+	}
+	if r, err := lone.Get(ctx, "k", clientv3.WithSerializable()); err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("serializable get: %v %v", r, err)
+	}
+	again := lone.Watch(clientv3.WithRequireLeader(ctx), "k")
+	select {
+	case resp := <-again:
+		if resp.Err() != rpctypes.ErrNoLeader {
+			t.Fatalf("new strict watch: %v", resp.Err())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a new require-leader watch was not refused")
 	}
 }
