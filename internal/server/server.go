@@ -127,6 +127,9 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 func (s *Server) start(ctx context.Context) error {
+	if err := checkClientURLs(s.cfg); err != nil {
+		return err
+	}
 	if err := s.openStorage(ctx); err != nil {
 		return err
 	}
