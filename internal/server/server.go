@@ -210,11 +210,13 @@ func (s *Server) openStorage(ctx context.Context) error {
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait, V2: s.v2.store,
 		OnMembership:         s.syncPeers,
 		OnCommit:             s.metrics.BackendCommit,
+		OnApplied:            s.metrics.Applied,
 		WarningApplyDuration: s.cfg.WarningApplyDuration,
+		OnSlowApply:          s.metrics.SlowApply,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err
 	}
-	s.slowReads = apply.SlowLog{Logger: s.lg.With("component", "apply"), Threshold: s.cfg.WarningApplyDuration}
+	s.slowReads = apply.SlowLog{Logger: s.lg.With("component", "apply"), Threshold: s.cfg.WarningApplyDuration, OnSlow: s.metrics.SlowApply}
 	// A state snapshot received before a crash is installed before raft
 	// starts (raft already moved past it).
 	if err := s.applier.InstallPending(); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -91,8 +93,20 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 				t.Errorf("%s: %s missing", u, name)
 			}
 		}
-		if got["etcd_disk_wal_fsync_duration_seconds"] != nil && got["etcd_disk_wal_fsync_duration_seconds"].value < 10 {
-			t.Errorf("fsync histogram has %v samples", got["etcd_disk_wal_fsync_duration_seconds"].value)
+		for _, name := range []string{"etcd_disk_wal_fsync_duration_seconds", "etcd_server_apply_duration_seconds", "etcd_disk_backend_commit_duration_seconds"} {
+			if got[name] != nil && got[name].value < 10 {
+				t.Errorf("%s: %s has %v samples, want at least 10", u, name, got[name].value)
+			}
+		}
+		for _, name := range []string{"etcd_server_slow_apply_total", "etcd_server_quota_backend_bytes"} {
+			if got[name] == nil {
+				t.Errorf("%s: %s missing", u, name)
+			}
+		}
+		// Basic metrics leave out the latency histograms of --metrics
+		// extensive.
+		if got["grpc_server_handling_seconds"] != nil {
+			t.Errorf("%s: grpc_server_handling_seconds without --metrics extensive", u)
 		}
 	}
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", metricsPort))
@@ -131,6 +145,156 @@ func TestMetricsOverHTTPS(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
 			t.Fatal("plain http served on an https metrics URL")
+		}
+	}
+}
+
+// TestMetricsMove scrapes before and after writes: the series operators
+// alert on exist and count what happened.
+func TestMetricsMove(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	before := scrape(t, m.ClientURL+"/metrics")
+	for i := range 20 {
+		if _, err := c.Put(ctx, fmt.Sprint("k", i), strings.Repeat("v", 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease, err := c.Grant(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Revoke(ctx, lease.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, "k0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Txn(ctx).Then(clientv3.OpGet("k1")).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Compact(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	after := scrape(t, m.ClientURL+"/metrics")
+	value := func(s map[string]*struct{ value float64 }, name string) float64 {
+		if s[name] == nil {
+			return 0
+		}
+		return s[name].value
+	}
+	for _, tc := range []struct {
+		name string
+		grew float64 // at least
+	}{
+		{"etcd_server_proposals_committed_total", 24},
+		{"etcd_server_proposals_applied_total", 24},
+		{"etcd_mvcc_put_total", 20},
+		{"etcd_mvcc_delete_total", 1},
+		{"etcd_mvcc_txn_total", 1},
+		{"etcd_debugging_mvcc_keys_total", 19},
+		{"etcd_mvcc_current_revision", 21},
+		{"etcd_mvcc_compact_revision", 5},
+		{"etcd_debugging_server_lease_granted_total", 1},
+		{"etcd_debugging_server_lease_revoked_total", 1},
+		{"etcd_disk_wal_fsync_duration_seconds", 20},
+		{"etcd_disk_backend_commit_duration_seconds", 20},
+		{"etcd_server_apply_duration_seconds", 24},
+		{"grpc_server_started_total", 25},
+		{"grpc_server_handled_total", 25},
+		{"etcd_mvcc_db_total_size_in_bytes", 1},
+	} {
+		if after[tc.name] == nil {
+			t.Errorf("%s missing", tc.name)
+			continue
+		}
+		if d := value(after, tc.name) - value(before, tc.name); d < tc.grew {
+			t.Errorf("%s grew by %v, want at least %v", tc.name, d, tc.grew)
+		}
+	}
+	if v := value(after, "etcd_mvcc_db_total_size_in_use_in_bytes"); v <= 0 || v > value(after, "etcd_mvcc_db_total_size_in_bytes") {
+		t.Errorf("db size in use %v, total %v", v, value(after, "etcd_mvcc_db_total_size_in_bytes"))
+	}
+	if v := value(after, "etcd_server_proposals_pending"); v != 0 {
+		t.Errorf("proposals pending %v at rest", v)
+	}
+}
+
+// TestMetricsExtensiveSlowApplyAndPprof: --metrics extensive adds the gRPC
+// latency histograms; a request slower than --warning-apply-duration counts
+// in etcd_server_slow_apply_total; --enable-pprof serves /debug/pprof/.
+func TestMetricsExtensiveSlowApplyAndPprof(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) {
+		c.Metrics, c.EnablePprof = "extensive", true
+		c.WarningApplyDuration = time.Nanosecond
+	})
+	c := m.Client(t)
+	ctx := ctxT(t)
+	for i := range 5 {
+		if _, err := c.Put(ctx, fmt.Sprint("k", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Get(ctx, "k1", clientv3.WithSerializable()); err != nil {
+		t.Fatal(err)
+	}
+	got := scrape(t, m.ClientURL+"/metrics")
+	if got["etcd_server_slow_apply_total"] == nil || got["etcd_server_slow_apply_total"].value < 6 {
+		t.Errorf("etcd_server_slow_apply_total = %v, want at least 6", got["etcd_server_slow_apply_total"])
+	}
+	if got["grpc_server_handling_seconds"] == nil || got["grpc_server_handling_seconds"].value < 6 {
+		t.Errorf("grpc_server_handling_seconds = %v with --metrics extensive", got["grpc_server_handling_seconds"])
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	for path, want := range map[string]string{
+		"/debug/pprof/":                  "goroutine",
+		"/debug/pprof/goroutine?debug=1": "goroutine profile",
+		"/debug/pprof/cmdline":           "",
+		"/debug/pprof/heap?debug=1":      "heap profile",
+		"/debug/pprof/profile?seconds=1": "",
+		"/debug/pprof/symbol":            "num_symbols",
+	} {
+		resp, err := hc.Get(m.ClientURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %.100q", path, resp.StatusCode, body)
+		}
+	}
+
+	plain := testutil.StartMember(t)
+	resp, err := hc.Get(plain.ClientURL + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without --enable-pprof: %d", resp.StatusCode)
+	}
+}
+
+// TestMetricsPeers: a three-member cluster reports round trips to its peers.
+func TestMetricsPeers(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	if _, err := c.Client(t).Put(ctxT(t), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, m := range c.Members {
+		for {
+			got := scrape(t, m.ClientURL+"/metrics")
+			rtt := got["etcd_network_peer_round_trip_time_seconds"]
+			if rtt != nil && rtt.value > 0 && got["etcd_server_has_leader"].value == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no peer round trips recorded: %v", m.Config.Name, rtt)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }
