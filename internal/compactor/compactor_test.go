@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 )
@@ -87,17 +88,35 @@ func TestPeriodicModeKeepsTheWindow(t *testing.T) {
 		now = now.Add(time.Minute)
 		m.rev += 100
 	}
-	if len(m.compacted) == 0 {
-		t.Fatal("never compacted")
-	}
-	last := m.compacted[len(m.compacted)-1]
-	// The newest compaction keeps ten minutes: the revision sampled ten
-	// minutes before the last step.
-	if want := m.rev - 100 - 1000; last != want {
-		t.Fatalf("compacted to %d, want %d (all: %v)", last, want, m.compacted)
+	// As etcd's: the first compaction comes once the retention has
+	// passed (minute 10, to the revision sampled at minute 0), the next
+	// one a retention later (minute 20, to minute 10's revision).
+	if want := []int64{10, 1010}; !slices.Equal(m.compacted, want) {
+		t.Fatalf("compacted to %v, want %v", m.compacted, want)
 	}
 	if c.interval() != time.Minute {
 		t.Fatalf("interval %v", c.interval())
+	}
+}
+
+// TestPeriodicModeHourly: a retention past an hour compacts hourly, to the
+// revision of one retention ago.
+func TestPeriodicModeHourly(t *testing.T) {
+	now := time.Unix(0, 0)
+	m := &fakeMember{leader: true, rev: 1}
+	c := newTest(t, ModePeriodic, "3h", m, &now)
+	if c.interval() != 6*time.Minute {
+		t.Fatalf("interval %v", c.interval())
+	}
+	// A revision a minute for five hours, a step every six minutes.
+	for i := 0; i <= 50; i++ {
+		c.Step(context.Background())
+		now = now.Add(6 * time.Minute)
+		m.rev += 6
+	}
+	// Minutes 180, 240 and 300, each to the revision of three hours before.
+	if want := []int64{1, 61, 121}; !slices.Equal(m.compacted, want) {
+		t.Fatalf("compacted to %v, want %v", m.compacted, want)
 	}
 }
 
