@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +12,27 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/authpb"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-kv/cairn/internal/backup"
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/snapshot"
 	"github.com/cairn-kv/cairn/internal/testutil"
+	"github.com/cairn-kv/cairn/internal/utl"
 )
 
 // snapshotState is what a member holds that a snapshot must carry.
@@ -66,6 +75,9 @@ func fillForSnapshot(t *testing.T, cli *clientv3.Client) snapshotState {
 		t.Fatal(err)
 	}
 	if _, err := cli.RoleAdd(ctx, "reader"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.RoleGrantPermission(ctx, "reader", "key/", "key0", clientv3.PermissionType(clientv3.PermRead)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cli.UserAdd(ctx, "alice", "secret"); err != nil {
@@ -204,6 +216,10 @@ func TestSnapshotSaveAndRestore(t *testing.T) {
 	user, err := cli.UserGet(ctx, "alice")
 	if err != nil || len(user.Roles) != 1 || user.Roles[0] != "reader" {
 		t.Fatalf("user after restore: %v %v", user, err)
+	}
+	role, err := cli.RoleGet(ctx, "reader")
+	if err != nil || len(role.Perm) != 1 || string(role.Perm[0].Key) != "key/" || string(role.Perm[0].RangeEnd) != "key0" || role.Perm[0].PermType != authpb.READ {
+		t.Fatalf("role after restore: %v %v", role, err)
 	}
 	put, err := cli.Put(ctx, "new", "v")
 	if err != nil {
@@ -403,5 +419,280 @@ func TestSnapshotNeedsRoot(t *testing.T) {
 	rc.Close()
 	if err != nil || n < 512 {
 		t.Fatalf("snapshot as root: %d bytes, %v", n, err)
+	}
+}
+
+// etcdSnapshot is a snapshot file laid out as etcd writes one, built here
+// with bbolt: bucket names, revision keys, value encodings and the sha256
+// trailer are etcd's.
+type etcdSnapshot struct {
+	path    string
+	lastRev int64 // newest revision in the key bucket
+	compact int64
+	leaseID int64
+}
+
+// revKey is etcd's key bucket key: 8-byte main revision, '_', 8-byte sub
+// revision, and 't' for a deletion.
+func revKey(main, sub int64, tombstone bool) []byte {
+	k := binary.BigEndian.AppendUint64(nil, uint64(main))
+	k = append(k, '_')
+	k = binary.BigEndian.AppendUint64(k, uint64(sub))
+	if tombstone {
+		k = append(k, 't')
+	}
+	return k
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// buildEtcdSnapshot writes history at revisions 2..7 (a put twice, b
+// with a lease, c put then deleted, d in a txn of two puts), compacted at
+// 3; a lease; members; root and reader users with auth enabled.
+func buildEtcdSnapshot(t *testing.T) etcdSnapshot {
+	t.Helper()
+	snap := etcdSnapshot{path: filepath.Join(t.TempDir(), "etcd.db"), lastRev: 7, compact: 3, leaseID: 0x4d2}
+	db, err := bolt.Open(snap.path, 0o600, &bolt.Options{NoSync: true, PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootHash, err := bcrypt.GenerateFromPassword([]byte("rootpw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type version struct {
+		main, sub int64
+		kv        *mvccpb.KeyValue
+		tombstone bool
+	}
+	kv := func(k, v string, create, mod, ver, lease int64) *mvccpb.KeyValue {
+		return &mvccpb.KeyValue{Key: []byte(k), Value: []byte(v), CreateRevision: create, ModRevision: mod, Version: ver, Lease: lease}
+	}
+	versions := []version{
+		{2, 0, kv("a", "1", 2, 2, 1, 0), false},
+		{3, 0, kv("b", "leased", 3, 3, 1, snap.leaseID), false},
+		{4, 0, kv("a", "2", 2, 4, 2, 0), false},
+		{5, 0, kv("c", "gone", 5, 5, 1, 0), false},
+		{6, 0, &mvccpb.KeyValue{Key: []byte("c")}, true},
+		{7, 0, kv("d/1", "x", 7, 7, 1, 0), false},
+		{7, 1, kv("d/2", "y", 7, 7, 1, 0), false},
+	}
+	confState, _ := json.Marshal(map[string]any{"voters": []uint64{0x8e9e05c52164694d}, "auto_leave": false})
+	err = db.Update(func(tx *bolt.Tx) error {
+		bucket := func(name string) *bolt.Bucket {
+			b, err := tx.CreateBucketIfNotExists([]byte(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		put := func(b *bolt.Bucket, k, v []byte) {
+			if err := b.Put(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys := bucket("key")
+		for _, v := range versions {
+			put(keys, revKey(v.main, v.sub, v.tombstone), mustMarshal(t, v.kv))
+		}
+		meta := bucket("meta")
+		put(meta, []byte("consistent_index"), binary.BigEndian.AppendUint64(nil, 42))
+		put(meta, []byte("term"), binary.BigEndian.AppendUint64(nil, 3))
+		put(meta, []byte("scheduledCompactRev"), revKey(snap.compact, 0, false))
+		put(meta, []byte("finishedCompactRev"), revKey(snap.compact, 0, false))
+		put(meta, []byte("confState"), confState)
+		put(meta, []byte("storageVersion"), []byte("3.6.0"))
+		// leasepb.Lease{ID: 1, TTL: 2}: varint fields.
+		var lease []byte
+		lease = protowire.AppendTag(lease, 1, protowire.VarintType)
+		lease = protowire.AppendVarint(lease, uint64(snap.leaseID))
+		lease = protowire.AppendTag(lease, 2, protowire.VarintType)
+		lease = protowire.AppendVarint(lease, 600)
+		put(bucket("lease"), binary.BigEndian.AppendUint64(nil, uint64(snap.leaseID)), lease)
+		bucket("alarm")
+		put(bucket("cluster"), []byte("clusterVersion"), []byte("3.6.0"))
+		members := bucket("members")
+		put(members, []byte("8e9e05c52164694d"), []byte(`{"id":10276657743932975437,"peerURLs":["http://localhost:2380"],"name":"default","clientURLs":["http://localhost:2379"]}`))
+		put(members, []byte("a1b2c3"), []byte(`{"id":10597059,"peerURLs":["http://10.0.0.2:2380"],"name":"other","clientURLs":["http://10.0.0.2:2379"]}`))
+		bucket("members_removed")
+		auth := bucket("auth")
+		put(auth, []byte("authEnabled"), []byte{1})
+		put(auth, []byte("authRevision"), binary.BigEndian.AppendUint64(nil, 5))
+		users := bucket("authUsers")
+		put(users, []byte("root"), mustMarshal(t, &authpb.User{Name: []byte("root"), Password: rootHash, Roles: []string{"root"}}))
+		put(users, []byte("reader"), mustMarshal(t, &authpb.User{Name: []byte("reader"), Roles: []string{"readonly"}, Options: &authpb.UserAddOptions{NoPassword: true}}))
+		put(bucket("authRoles"), []byte("readonly"), mustMarshal(t, &authpb.Role{Name: []byte("readonly"),
+			KeyPermission: []*authpb.Permission{{PermType: authpb.READ, Key: []byte("d/"), RangeEnd: []byte("d0")}}}))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(snap.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw)
+	if err := os.WriteFile(snap.path, append(raw, sum[:]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// etcdutl runs Cairn's etcdutl in-process.
+func etcdutl(args ...string) (code int, stdout, stderr string) {
+	var out, errOut strings.Builder
+	code = utl.Main(utl.Options{Stdout: &out, Stderr: &errOut}, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestSnapshotRestoreFromEtcdLayout: a snapshot in etcd's bbolt layout
+// restores with `etcdutl snapshot restore --bump-revision --mark-compacted`
+// and the member serves its keys, history, lease, users and roles (auth
+// stays enabled), with the membership given to the restore.
+func TestSnapshotRestoreFromEtcdLayout(t *testing.T) {
+	snap := buildEtcdSnapshot(t)
+	code, out, _ := etcdutl("snapshot", "status", snap.path, "-w", "json")
+	if code != 0 || !strings.Contains(out, `"revision":7,"totalKey":4,`) {
+		t.Fatalf("snapshot status: %d %s", code, out)
+	}
+	dir := filepath.Join(t.TempDir(), "restored.etcd")
+	const bump = 1000
+	code, _, errOut := etcdutl("snapshot", "restore", snap.path, "--data-dir", dir, "--name", "default",
+		"--initial-cluster", "default=http://localhost:2380", "--initial-advertise-peer-urls", "http://localhost:2380",
+		"--initial-cluster-token", "etcd-cluster", "--bump-revision", fmt.Sprint(bump), "--mark-compacted")
+	if code != 0 {
+		t.Fatalf("restore: exit %d: %s", code, errOut)
+	}
+	// A second restore into the same directory is refused.
+	code, _, errOut = etcdutl("snapshot", "restore", snap.path, "--data-dir", dir)
+	if want := fmt.Sprintf("Error: data-dir %q not empty or could not be read\n", dir); code != 1 || !strings.HasSuffix(errOut, want) {
+		t.Fatalf("restore into a restored dir: exit %d, stderr %q, want it to end %q", code, errOut, want)
+	}
+
+	m := testutil.StartMember(t, testutil.WithDataDir(dir))
+	ctx := ctxT(t)
+	anon := m.Client(t)
+	if _, err := anon.Get(ctx, "a"); !errors.Is(err, rpctypes.ErrUserEmpty) {
+		t.Fatalf("get without a user: %v, want %v (auth stays enabled)", err, rpctypes.ErrUserEmpty)
+	}
+	root, err := clientv3.New(clientv3.Config{Endpoints: []string{m.Endpoint}, Username: "root", Password: "rootpw", DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	got, err := root.Get(ctx, "", clientv3.WithFromKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*mvccpb.KeyValue{
+		{Key: []byte("a"), Value: []byte("2"), CreateRevision: 2, ModRevision: 4, Version: 2},
+		{Key: []byte("b"), Value: []byte("leased"), CreateRevision: 3, ModRevision: 3, Version: 1, Lease: snap.leaseID},
+		{Key: []byte("d/1"), Value: []byte("x"), CreateRevision: 7, ModRevision: 7, Version: 1},
+		{Key: []byte("d/2"), Value: []byte("y"), CreateRevision: 7, ModRevision: 7, Version: 1},
+	}
+	if got.Header.Revision != snap.lastRev+bump {
+		t.Fatalf("revision %d, want %d", got.Header.Revision, snap.lastRev+bump)
+	}
+	assertSameKVs(t, got.Kvs, want)
+	// --mark-compacted: everything before the bumped revision is compacted.
+	if _, err := root.Get(ctx, "a", clientv3.WithRev(snap.lastRev+bump-1)); !errors.Is(err, rpctypes.ErrCompacted) {
+		t.Fatalf("read below the bumped revision: %v, want %v", err, rpctypes.ErrCompacted)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	wresp := <-root.Watch(wctx, "a", clientv3.WithRev(5))
+	if wresp.CompactRevision != snap.lastRev+bump {
+		t.Fatalf("watch from revision 5: compact revision %d, want %d (err %v)", wresp.CompactRevision, snap.lastRev+bump, wresp.Err())
+	}
+	ttl, err := root.TimeToLive(ctx, clientv3.LeaseID(snap.leaseID), clientv3.WithAttachedKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.GrantedTTL != 600 || ttl.TTL <= 0 || len(ttl.Keys) != 1 || string(ttl.Keys[0]) != "b" {
+		t.Fatalf("lease after restore: %+v", ttl)
+	}
+	role, err := root.RoleGet(ctx, "readonly")
+	if err != nil || len(role.Perm) != 1 || string(role.Perm[0].Key) != "d/" || string(role.Perm[0].RangeEnd) != "d0" {
+		t.Fatalf("role after restore: %v %v", role, err)
+	}
+	users, err := root.UserList(ctx)
+	if err != nil || !slices.Equal(users.Users, []string{"reader", "root"}) {
+		t.Fatalf("users after restore: %v %v", users, err)
+	}
+	members, err := root.MemberList(ctx)
+	if err != nil || len(members.Members) != 1 || members.Members[0].Name != "default" || members.Members[0].ID != 0x8e9e05c52164694d {
+		t.Fatalf("members after restore: %v %v", members, err)
+	}
+	put, err := root.Put(ctx, "after", "restore")
+	if err != nil || put.Header.Revision != snap.lastRev+bump+1 {
+		t.Fatalf("first write after restore: %v %v", put, err)
+	}
+}
+
+// TestSnapshotRestoreRefusesDamagedFiles: a truncated file, a file whose
+// database no longer matches its hash, and a file with no hash at all are
+// refused with a clear error, and nothing is left in the data dir.
+func TestSnapshotRestoreRefusesDamagedFiles(t *testing.T) {
+	snap := buildEtcdSnapshot(t)
+	raw, err := os.ReadFile(snap.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := raw[:len(raw)-sha256.Size]
+	// A changed value leaves a sound database that fails its hash; a
+	// damaged page header is corrupt even when the hash is not checked.
+	changed := slices.Clone(raw)
+	i := strings.Index(string(db), "leased")
+	if i < 0 {
+		t.Fatal("value not found in the database")
+	}
+	changed[i] = 'L'
+	damaged := slices.Clone(raw)
+	binary.LittleEndian.PutUint64(damaged[4*4096:], 251)
+	// statusFails: etcdutl snapshot status checks no hash, but cannot read
+	// a truncated database.
+	cases := []struct {
+		name        string
+		data        []byte
+		flags       []string
+		want        string
+		statusFails bool
+	}{
+		{"truncated", raw[:len(raw)/2], nil, "Error: snapshot missing hash but --skip-hash-check=false", true},
+		{"truncated, hash check skipped", raw[:len(raw)/2], []string{"--skip-hash-check"}, "Error: snapshot file is truncated", true},
+		{"truncated to a page boundary with a hash", append(slices.Clone(db[:len(db)/2]), raw[len(db):]...), nil, "Error: expected sha256", true},
+		{"changed value", changed, nil, "Error: expected sha256", false},
+		{"damaged page, hash check skipped", damaged, []string{"--skip-hash-check"}, "Error: snapshot file is corrupt: page 4", true},
+		{"no hash", db, nil, "Error: snapshot missing hash but --skip-hash-check=false", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.db")
+			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "out")
+			code, _, errOut := etcdutl(append([]string{"snapshot", "restore", path, "--data-dir", dir}, tc.flags...)...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("restore: exit %d, stderr %q, want %q", code, errOut, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "member")); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a refused restore left a member: %v", err)
+			}
+			if code, out, errOut := etcdutl("snapshot", "status", path); (code != 0) != tc.statusFails {
+				t.Fatalf("status: exit %d, %s%s", code, out, errOut)
+			}
+		})
 	}
 }
