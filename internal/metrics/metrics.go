@@ -30,6 +30,7 @@ type Metrics struct {
 	peerRTT          *prometheus.HistogramVec
 	peerSent         *prometheus.CounterVec
 	peerReceived     *prometheus.CounterVec
+	peerSendFailed   *prometheus.CounterVec
 	snapshotSent     *prometheus.CounterVec
 	snapshotReceived *prometheus.CounterVec
 	mvccPut          prometheus.Counter
@@ -40,6 +41,7 @@ type Metrics struct {
 	leaseRevoked     prometheus.Counter
 	leaseRenewed     prometheus.Counter
 	grpc             *grpcMetrics
+	clientBytes      *clientBytes
 }
 
 // Sources are values read when Prometheus scrapes.
@@ -100,11 +102,13 @@ func New(src Sources) *Metrics {
 		Help: "The total number of bytes sent to peers."}, []string{"To"})
 	m.peerReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_received_bytes_total",
 		Help: "The total number of bytes received from peers."}, []string{"From"})
+	m.peerSendFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_sent_failures_total",
+		Help: "The total number of send failures from peers."}, []string{"To"})
 	m.snapshotSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_send_success",
 		Help: "Total number of successful snapshot sends"}, []string{"To"})
 	m.snapshotReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_receive_success",
 		Help: "Total number of successful snapshot receives"}, []string{"From"})
-	m.reg.MustRegister(m.peerRTT, m.peerSent, m.peerReceived, m.snapshotSent, m.snapshotReceived)
+	m.reg.MustRegister(m.peerRTT, m.peerSent, m.peerReceived, m.peerSendFailed, m.snapshotSent, m.snapshotReceived)
 	m.mvccPut = c("mvcc", "put_total", "Total number of puts seen by this member.")
 	m.mvccDelete = c("mvcc", "delete_total", "Total number of deletes seen by this member.")
 	m.mvccRange = c("mvcc", "range_total", "Total number of ranges seen by this member.")
@@ -114,6 +118,7 @@ func New(src Sources) *Metrics {
 	m.leaseRenewed = c("debugging_server", "lease_renewed_total", "The number of renewed leases seen by the leader.")
 	m.registerSources(src)
 	m.grpc = newGRPCMetrics(m.reg, src.Extensive)
+	m.clientBytes = newClientBytes(m.reg)
 	return m
 }
 
@@ -244,6 +249,13 @@ func (m *Metrics) PeerTraffic(peer string, sent, received int) {
 	}
 	if received > 0 {
 		m.peerReceived.WithLabelValues(peer).Add(float64(received))
+	}
+}
+
+// PeerSendFailed counts n messages to a peer that were lost.
+func (m *Metrics) PeerSendFailed(peer string, n int) {
+	if m != nil && n > 0 {
+		m.peerSendFailed.WithLabelValues(peer).Add(float64(n))
 	}
 }
 

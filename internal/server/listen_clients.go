@@ -43,7 +43,8 @@ func (s *Server) serveClients() error {
 		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
 		// Reused handler goroutines keep their grown stacks: a fresh
 		// goroutine per request grows its stack again every time.
-		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))))
+		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))),
+		grpc.StatsHandler(s.metrics.StatsHandler()))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	handler, err := s.clientHandler()
 	if err != nil {

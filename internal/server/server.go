@@ -260,7 +260,8 @@ func (s *Server) startTransport() error {
 		secure = append(secure, u.Scheme == "https" || u.Scheme == "unixs")
 	}
 	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT, TLS: clientTLS,
-		OnRemoved: s.onRemoved},
+		OnRemoved: s.onRemoved, OnSent: s.observeSent, OnReceived: s.observeReceived, OnSendFailed: s.observeSendFailed,
+		OnSnapshot: s.observeSnapshot},
 		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
 	for i, l := range s.peerListeners {
 		if secure[i] {

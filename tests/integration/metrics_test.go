@@ -204,6 +204,8 @@ func TestMetricsMove(t *testing.T) {
 		{"grpc_server_started_total", 25},
 		{"grpc_server_handled_total", 25},
 		{"etcd_mvcc_db_total_size_in_bytes", 1},
+		{"etcd_network_client_grpc_received_bytes_total", 20 * 1000},
+		{"etcd_network_client_grpc_sent_bytes_total", 25},
 	} {
 		if after[tc.name] == nil {
 			t.Errorf("%s missing", tc.name)
@@ -277,10 +279,12 @@ func TestMetricsExtensiveSlowApplyAndPprof(t *testing.T) {
 	}
 }
 
-// TestMetricsPeers: a three-member cluster reports round trips to its peers.
+// TestMetricsPeers: a three-member cluster reports round trips to its peers
+// and the bytes it sends them and receives from them; after a member
+// stops, the others count messages they failed to send it.
 func TestMetricsPeers(t *testing.T) {
 	c := testutil.StartCluster(t, 3)
-	if _, err := c.Client(t).Put(ctxT(t), "k", "v"); err != nil {
+	if _, err := c.Client(t).Put(ctxT(t), "k", strings.Repeat("v", 10000)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -288,13 +292,39 @@ func TestMetricsPeers(t *testing.T) {
 		for {
 			got := scrape(t, m.ClientURL+"/metrics")
 			rtt := got["etcd_network_peer_round_trip_time_seconds"]
-			if rtt != nil && rtt.value > 0 && got["etcd_server_has_leader"].value == 1 {
+			sent, received := got["etcd_network_peer_sent_bytes_total"], got["etcd_network_peer_received_bytes_total"]
+			if rtt != nil && rtt.value > 0 && got["etcd_server_has_leader"].value == 1 && sent != nil && sent.value > 0 &&
+				received != nil && received.value > 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: no peer round trips recorded: %v", m.Config.Name, rtt)
+				t.Fatalf("%s: peer round trips %v, bytes sent %v, received %v", m.Config.Name, rtt, sent, received)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
+	}
+	leader := -1
+	for i, m := range c.Members {
+		if scrape(t, m.ClientURL+"/metrics")["etcd_server_is_leader"].value == 1 {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no leader")
+	}
+	// The leader's writes to a stopped follower fail.
+	c.Members[(leader+1)%3].Stop()
+	cli := c.Members[leader].Client(t)
+	for {
+		if _, err := cli.Put(ctxT(t), "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		if f := scrape(t, c.Members[leader].ClientURL+"/metrics")["etcd_network_peer_sent_failures_total"]; f != nil && f.value > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no send failures counted to a stopped member")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
