@@ -176,16 +176,24 @@ func (c *Compactor) Step(ctx context.Context) {
 		return
 	}
 	c.mu.Unlock()
+	// etcd's log lines and fields, which operators search for.
+	kind, setting := "periodic", []any{"compact-period", c.period}
+	if c.revs > 0 {
+		kind, setting = "revision", []any{"revision-compaction-retention", c.revs}
+	}
+	c.lg.Info("starting auto "+kind+" compaction", append([]any{"revision", rev}, setting...)...)
+	start := time.Now()
 	err := c.m.Compact(ctx, rev)
 	if err != nil && !isCompacted(err) {
-		c.lg.Warn("auto-compaction failed", "revision", rev, "error", err)
+		c.lg.Warn("failed auto "+kind+" compaction", append(append([]any{"revision", rev}, setting...),
+			"retry-interval", c.interval(), "error", err)...)
 		return
 	}
 	c.mu.Lock()
 	c.last = rev
 	c.lastSuccess, c.compacted = c.cfg.Clock(), true
 	c.mu.Unlock()
-	c.lg.Info("auto-compaction", "revision", rev, "mode", c.cfg.Mode, "retention", c.cfg.Retention)
+	c.lg.Info("completed auto "+kind+" compaction", append(append([]any{"revision", rev}, setting...), "took", time.Since(start))...)
 }
 
 // dueLocked reports whether periodic mode may compact now: the retention

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,5 +125,38 @@ func TestOffWhenZero(t *testing.T) {
 	c, err := New(Config{Mode: ModePeriodic, Retention: "0"}, &fakeMember{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil || c != nil {
 		t.Fatalf("%v %v", c, err)
+	}
+}
+
+// TestLogLines: the compactor logs etcd's lines, which operators search for.
+func TestLogLines(t *testing.T) {
+	for _, tt := range []struct {
+		mode, retention string
+		want            []string
+	}{
+		{ModeRevision, "10", []string{`"msg":"starting auto revision compaction","revision":90,"revision-compaction-retention":10`,
+			`"msg":"completed auto revision compaction","revision":90,"revision-compaction-retention":10,"took":`}},
+		{ModePeriodic, "1m", []string{`"msg":"starting auto periodic compaction","revision":100,"compact-period":60000000000`,
+			`"msg":"completed auto periodic compaction","revision":100,"compact-period":60000000000,"took":`}},
+	} {
+		var buf strings.Builder
+		now := time.Unix(0, 0)
+		m := &fakeMember{leader: true, rev: 100}
+		c, err := New(Config{Mode: tt.mode, Retention: tt.retention, Clock: func() time.Time { return now }}, m, slog.New(slog.NewJSONHandler(&buf, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Step(context.Background())
+		now = now.Add(time.Minute)
+		m.rev = 200
+		c.Step(context.Background())
+		if tt.mode == ModeRevision && !slices.Equal(m.compacted, []int64{90, 190}) {
+			t.Errorf("revision mode compacted %v", m.compacted)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s: log lacks %s:\n%s", tt.mode, w, buf.String())
+			}
+		}
 	}
 }
