@@ -35,9 +35,15 @@ func TestQuotaNoSpaceAndRecovery(t *testing.T) {
 	if err != nil || len(alarms.Alarms) != 1 || alarms.Alarms[0].Alarm != pb.AlarmType_NOSPACE {
 		t.Fatalf("alarms: %v %v", alarms, err)
 	}
-	st, _ := c.Status(ctx, m.Endpoint)
-	if len(st.Errors) == 0 {
-		t.Fatalf("status does not report the alarm: %v", st)
+	st, err := c.Status(ctx, m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Errors) != 1 || st.Errors[0] != "memberID:10276657743932975437 alarm:NOSPACE " {
+		t.Fatalf("status does not report the alarm: %q", st.Errors)
+	}
+	if st.DbSize < 4<<20 || st.DbSizeInUse <= 0 || st.DbSizeInUse > st.DbSize || st.DbSizeQuota != 4<<20 {
+		t.Fatalf("status sizes: db %d, in use %d, quota %d", st.DbSize, st.DbSizeInUse, st.DbSizeQuota)
 	}
 	// Writes fail even when small; reads and deletes work.
 	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
@@ -62,9 +68,12 @@ func TestQuotaNoSpaceAndRecovery(t *testing.T) {
 	if _, err := c.Defragment(ctx, m.Endpoint); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = c.Status(ctx, m.Endpoint)
-	if st.DbSize >= 4<<20 {
-		t.Fatalf("db still %d bytes after compaction and defrag", st.DbSize)
+	st, err = c.Status(ctx, m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DbSize >= 4<<20 || st.DbSizeInUse > st.DbSize {
+		t.Fatalf("db still %d bytes (%d in use) after compaction and defrag", st.DbSize, st.DbSizeInUse)
 	}
 	// Still refused until the alarm is disarmed.
 	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
