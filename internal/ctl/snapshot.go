@@ -209,8 +209,13 @@ func (c *cli) newSnapshotRestoreCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "Deprecated: Use `etcdutl snapshot restore` instead.\n\n")
 			utlArgs := append([]string{"snapshot", "restore"}, args...)
-			cmd.LocalFlags().Visit(func(f *pflag.Flag) {
-				utlArgs = append(utlArgs, "--"+f.Name+"="+f.Value.String())
+			// The flags given on the command line are marked in Flags();
+			// only this command's own go to etcdutl, not etcdctl's globals.
+			local := cmd.LocalFlags()
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				if local.Lookup(f.Name) != nil {
+					utlArgs = append(utlArgs, "--"+f.Name+"="+f.Value.String())
+				}
 			})
 			return c.runUtl(cmd, utlArgs)
 		},

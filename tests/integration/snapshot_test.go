@@ -30,6 +30,7 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/backup"
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/ctl"
 	"github.com/cairn-kv/cairn/internal/snapshot"
 	"github.com/cairn-kv/cairn/internal/testutil"
 	"github.com/cairn-kv/cairn/internal/utl"
@@ -695,4 +696,55 @@ func TestSnapshotRestoreRefusesDamagedFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// etcdctl runs Cairn's etcdctl in-process.
+func etcdctl(args ...string) (code int, stdout, stderr string) {
+	var out, errOut strings.Builder
+	code = ctl.Main(ctl.Options{Stdout: &out, Stderr: &errOut, Environ: []string{}}, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestEtcdctlSnapshotSaveStatusRestore: `etcdctl snapshot save` writes the
+// file and logs its progress as etcdctl does; the deprecated `etcdctl
+// snapshot status` and `restore` still work, with etcdctl's warning.
+func TestEtcdctlSnapshotSaveStatusRestore(t *testing.T) {
+	src := testutil.StartMember(t)
+	want := fillForSnapshot(t, src.Client(t))
+	path := filepath.Join(t.TempDir(), "backup.db")
+	code, out, errOut := etcdctl("--endpoints", src.Endpoint, "snapshot", "save", path)
+	if code != 0 || out != fmt.Sprintf("Snapshot saved at %s\nServer version 3.6.0\n", path) {
+		t.Fatalf("snapshot save: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	for _, line := range []string{`"msg":"created temporary db file","path":"` + path + `.part"`,
+		`"msg":"fetching snapshot","endpoint":"` + src.Endpoint + `"`,
+		`"msg":"fetched snapshot","endpoint":"` + src.Endpoint + `","size":"`, `"took":"now","etcd-version":"3.6.0"`,
+		`"msg":"saved","path":"` + path + `"`} {
+		if !strings.Contains(errOut, line) {
+			t.Errorf("snapshot save log lacks %s:\n%s", line, errOut)
+		}
+	}
+	if _, err := os.Stat(path + ".part"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the .part file remains: %v", err)
+	}
+
+	code, out, errOut = etcdctl("snapshot", "status", path, "-w", "json")
+	if code != 0 || !strings.HasPrefix(errOut, "Deprecated: Use `etcdutl snapshot status` instead.\n") ||
+		!strings.Contains(out, fmt.Sprintf(`"revision":%d,"totalKey":%d,`, want.rev, len(want.kvs))) {
+		t.Fatalf("snapshot status: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	dir := filepath.Join(t.TempDir(), "restored.etcd")
+	code, _, errOut = etcdctl("--command-timeout=5s", "snapshot", "restore", path, "--data-dir", dir, "--name", "default", "--bump-revision", "0")
+	if code != 0 || !strings.HasPrefix(errOut, "Deprecated: Use `etcdutl snapshot restore` instead.\n") {
+		t.Fatalf("snapshot restore: exit %d, stderr %q", code, errOut)
+	}
+	dst := testutil.StartMember(t, testutil.WithDataDir(dir))
+	got, err := dst.Client(t).Get(ctxT(t), "", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Header.Revision != want.rev {
+		t.Fatalf("restored revision %d, want %d", got.Header.Revision, want.rev)
+	}
+	assertSameKVs(t, got.Kvs, want.kvs)
 }
