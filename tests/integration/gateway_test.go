@@ -231,7 +231,7 @@ func TestJSONGatewayLeaseClusterMaintenance(t *testing.T) {
 	}
 
 	// Cluster: add a learner, see it listed, fail to promote it (it never
-	// started) and to remove a member that does not exist.
+	// started) and to remove a member that does not exist, remove it.
 	code, out = gwCall(t, u, "/v3/cluster/member/add", `{"peerURLs": ["http://127.0.0.1:1"], "isLearner": true}`, "")
 	added, _ := out["member"].(map[string]any)
 	if code != 200 || added == nil || added["isLearner"] != true {
@@ -247,6 +247,9 @@ func TestJSONGatewayLeaseClusterMaintenance(t *testing.T) {
 	code, out = gwCall(t, u, "/v3/cluster/member/remove", `{"ID": "12345"}`, "")
 	if code != 404 || out["message"] != "etcdserver: member not found" {
 		t.Fatalf("remove of an unknown member: %d %v", code, out)
+	}
+	if code, out := gwCall(t, u, "/v3/cluster/member/remove", fmt.Sprintf(`{"ID": %q}`, added["ID"]), ""); code != 200 || len(out["members"].([]any)) != 1 {
+		t.Fatalf("member remove: %d %v", code, out)
 	}
 
 	// Maintenance.
