@@ -27,6 +27,8 @@ type Metrics struct {
 	backendCommit    prometheus.Histogram
 	applyDuration    *prometheus.HistogramVec
 	slowApplies      prometheus.Counter
+	healthSuccess    prometheus.Counter
+	healthFailures   prometheus.Counter
 	peerRTT          *prometheus.HistogramVec
 	peerSent         *prometheus.CounterVec
 	peerReceived     *prometheus.CounterVec
@@ -95,6 +97,8 @@ func New(src Sources) *Metrics {
 		Help: "The latency distributions of v2 apply called by backend.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 20)},
 		[]string{"version", "op", "success"})
 	m.reg.MustRegister(m.applyDuration)
+	m.healthSuccess = c("server", "health_success", "The total number of successful health checks")
+	m.healthFailures = c("server", "health_failures", "The total number of failed health checks")
 	m.slowApplies = c("server", "slow_apply_total", "The total number of slow apply requests (likely overloaded from slow disk).")
 	m.peerRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_round_trip_time_seconds",
 		Help: "Round-Trip-Time histogram between peers", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"To"})
@@ -223,6 +227,18 @@ func (m *Metrics) Applied(op string, success bool, d time.Duration) {
 	if m != nil {
 		m.applyDuration.WithLabelValues("v3", op, strconv.FormatBool(success)).Observe(d.Seconds())
 	}
+}
+
+// Health counts a /health answer.
+func (m *Metrics) Health(healthy bool) {
+	if m == nil {
+		return
+	}
+	if healthy {
+		m.healthSuccess.Inc()
+		return
+	}
+	m.healthFailures.Inc()
 }
 
 // SlowApply counts a request logged as "apply request took too long".

@@ -143,7 +143,8 @@ func (s *Server) clientHandler() (http.Handler, error) {
 			return nil, err
 		}
 	}
-	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler()})
+	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler(),
+		OnHealth: s.metrics.Health})
 	return httpapi.WithCORS(h, s.cfg.CORS), nil
 }
 

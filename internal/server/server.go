@@ -427,7 +427,7 @@ func (s *Server) serveMetrics() error {
 	if len(s.cfg.ListenMetricsURLs) == 0 {
 		return nil
 	}
-	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler(), OnHealth: s.metrics.Health}), ReadHeaderTimeout: 10 * time.Second}
 	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenMetricsURLs {
 		if u.Scheme != "http" && u.Scheme != "https" {

@@ -177,6 +177,11 @@ func TestMetricsMove(t *testing.T) {
 	if _, err := c.Compact(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
+	resp, err := http.Get(m.ClientURL + "/health")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/health: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	after := scrape(t, m.ClientURL+"/metrics")
 	value := func(s map[string]*struct{ value float64 }, name string) float64 {
 		if s[name] == nil {
@@ -206,6 +211,7 @@ func TestMetricsMove(t *testing.T) {
 		{"etcd_mvcc_db_total_size_in_bytes", 1},
 		{"etcd_network_client_grpc_received_bytes_total", 20 * 1000},
 		{"etcd_network_client_grpc_sent_bytes_total", 25},
+		{"etcd_server_health_success", 1},
 	} {
 		if after[tc.name] == nil {
 			t.Errorf("%s missing", tc.name)
@@ -217,6 +223,9 @@ func TestMetricsMove(t *testing.T) {
 	}
 	if v := value(after, "etcd_mvcc_db_total_size_in_use_in_bytes"); v <= 0 || v > value(after, "etcd_mvcc_db_total_size_in_bytes") {
 		t.Errorf("db size in use %v, total %v", v, value(after, "etcd_mvcc_db_total_size_in_bytes"))
+	}
+	if after["etcd_server_health_failures"] == nil || value(after, "etcd_server_health_failures") != 0 {
+		t.Errorf("etcd_server_health_failures = %v", after["etcd_server_health_failures"])
 	}
 	if v := value(after, "etcd_server_proposals_pending"); v != 0 {
 		t.Errorf("proposals pending %v at rest", v)

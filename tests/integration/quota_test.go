@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -44,6 +46,19 @@ func TestQuotaNoSpaceAndRecovery(t *testing.T) {
 	}
 	if st.DbSize < 4<<20 || st.DbSizeInUse <= 0 || st.DbSizeInUse > st.DbSize || st.DbSizeQuota != 4<<20 {
 		t.Fatalf("status sizes: db %d, in use %d, quota %d", st.DbSize, st.DbSizeInUse, st.DbSizeQuota)
+	}
+	// /health fails on the alarm, and counts the failure.
+	resp, err := http.Get(m.ClientURL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || string(body) != `{"health":"false","reason":"ALARM NOSPACE"}` {
+		t.Fatalf("/health under NOSPACE: %d %s", resp.StatusCode, body)
+	}
+	if got := scrape(t, m.ClientURL+"/metrics")["etcd_server_health_failures"]; got == nil || got.value != 1 {
+		t.Fatalf("etcd_server_health_failures = %v, want 1", got)
 	}
 	// Writes fail even when small; reads and deletes work.
 	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
