@@ -25,6 +25,8 @@ type Metrics struct {
 	proposalsFailed  prometheus.Counter
 	walFsync         prometheus.Histogram
 	backendCommit    prometheus.Histogram
+	defrag           prometheus.Histogram
+	backendSnapshot  prometheus.Histogram
 	applyDuration    *prometheus.HistogramVec
 	slowApplies      prometheus.Counter
 	healthSuccess    prometheus.Counter
@@ -90,6 +92,8 @@ func New(src Sources) *Metrics {
 	m.leaderChanges = c("server", "leader_changes_seen_total", "The number of leader changes seen.")
 	m.proposalsFailed = c("server", "proposals_failed_total", "The total number of failed proposals seen.")
 	m.walFsync = h("disk", "wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.", diskBuckets)
+	m.defrag = h("disk", "backend_defrag_duration_seconds", "The latency distribution of backend defragmentation.", prometheus.ExponentialBuckets(.1, 2, 13))
+	m.backendSnapshot = h("disk", "backend_snapshot_duration_seconds", "The latency distribution of backend snapshots.", prometheus.ExponentialBuckets(.01, 2, 17))
 	m.backendCommit = h("disk", "backend_commit_duration_seconds", "The latency distributions of commit called by backend.", diskBuckets)
 	// etcd's help text, which still says v2 although it times every
 	// applied request.
@@ -245,6 +249,20 @@ func (m *Metrics) Health(healthy bool) {
 func (m *Metrics) SlowApply() {
 	if m != nil {
 		m.slowApplies.Inc()
+	}
+}
+
+// Defrag records a defragmentation (a full engine compaction).
+func (m *Metrics) Defrag(d time.Duration) {
+	if m != nil {
+		m.defrag.Observe(d.Seconds())
+	}
+}
+
+// BackendSnapshot records writing a snapshot for a client.
+func (m *Metrics) BackendSnapshot(d time.Duration) {
+	if m != nil {
+		m.backendSnapshot.Observe(d.Seconds())
 	}
 }
 

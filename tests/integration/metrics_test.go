@@ -177,6 +177,18 @@ func TestMetricsMove(t *testing.T) {
 	if _, err := c.Compact(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Defragment(ctx, m.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.Get(m.ClientURL + "/health")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("/health: %v %v", resp, err)
@@ -212,6 +224,8 @@ func TestMetricsMove(t *testing.T) {
 		{"etcd_network_client_grpc_received_bytes_total", 20 * 1000},
 		{"etcd_network_client_grpc_sent_bytes_total", 25},
 		{"etcd_server_health_success", 1},
+		{"etcd_disk_backend_defrag_duration_seconds", 1},
+		{"etcd_disk_backend_snapshot_duration_seconds", 1},
 	} {
 		if after[tc.name] == nil {
 			t.Errorf("%s missing", tc.name)
