@@ -416,10 +416,33 @@ func TestSnapshotNeedsRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := io.Copy(io.Discard, rc)
+	path := filepath.Join(t.TempDir(), "auth.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(f, rc)
 	rc.Close()
+	f.Close()
 	if err != nil || n < 512 {
 		t.Fatalf("snapshot as root: %d bytes, %v", n, err)
+	}
+
+	// Restored, the member keeps auth enabled with the same users.
+	dst := testutil.StartMember(t, testutil.WithDataDir(restoreMember(t, path, 0)))
+	if _, err := dst.Client(t).Get(ctx, "k"); !errors.Is(err, rpctypes.ErrUserEmpty) {
+		t.Fatalf("get without a user after restore: %v, want %v", err, rpctypes.ErrUserEmpty)
+	}
+	for _, u := range [][2]string{{"root", "rootpw"}, {"bob", "bobpw"}} {
+		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{dst.Endpoint}, Username: u[0], Password: u[1], DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cli.AuthStatus(ctx)
+		cli.Close()
+		if err != nil {
+			t.Fatalf("%s after restore: %v", u[0], err)
+		}
 	}
 }
 
