@@ -771,3 +771,127 @@ func TestEtcdctlSnapshotSaveStatusRestore(t *testing.T) {
 	}
 	assertSameKVs(t, got.Kvs, want.kvs)
 }
+
+// TestSnapshotInEtcdLayout opens a snapshot streamed by Cairn with bbolt
+// and reads it as etcd would: the file passes bbolt's check and holds the
+// member's keys, history marks, lease, member, users and roles in etcd's
+// buckets and encodings, so etcd can restore it.
+func TestSnapshotInEtcdLayout(t *testing.T) {
+	src := testutil.StartMember(t)
+	want := fillForSnapshot(t, src.Client(t))
+	path := saveSnapshot(t, src)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "db")
+	if err := os.WriteFile(dbPath, raw[:len(raw)-sha256.Size], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(dbPath, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		for _, name := range []string{"key", "meta", "lease", "alarm", "cluster", "members", "members_removed", "auth", "authUsers", "authRoles"} {
+			if tx.Bucket([]byte(name)) == nil {
+				t.Errorf("bucket %s missing", name)
+			}
+		}
+		// Replaying the key bucket in revision order gives the live keys.
+		latest := map[string]*mvccpb.KeyValue{}
+		var lastRev int64
+		err := tx.Bucket([]byte("key")).ForEach(func(k, v []byte) error {
+			if len(k) != 17 && !(len(k) == 18 && k[17] == 't') || k[8] != '_' {
+				t.Fatalf("revision key %x", k)
+			}
+			lastRev = int64(binary.BigEndian.Uint64(k))
+			kv := &mvccpb.KeyValue{}
+			if err := proto.Unmarshal(v, kv); err != nil {
+				return err
+			}
+			if len(k) == 18 {
+				delete(latest, string(kv.Key))
+			} else {
+				latest[string(kv.Key)] = kv
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if lastRev != want.rev {
+			t.Errorf("last revision %d, want %d", lastRev, want.rev)
+		}
+		var got []*mvccpb.KeyValue
+		for _, k := range sortedKeys(latest) {
+			got = append(got, latest[k])
+		}
+		assertSameKVs(t, got, want.kvs)
+
+		meta := tx.Bucket([]byte("meta"))
+		if ci := meta.Get([]byte("consistent_index")); len(ci) != 8 || binary.BigEndian.Uint64(ci) == 0 {
+			t.Errorf("consistent_index %x", ci)
+		}
+		if term := meta.Get([]byte("term")); len(term) != 8 || binary.BigEndian.Uint64(term) == 0 {
+			t.Errorf("term %x", term)
+		}
+		for _, mark := range []string{"scheduledCompactRev", "finishedCompactRev"} {
+			if v := meta.Get([]byte(mark)); len(v) < 8 || int64(binary.BigEndian.Uint64(v)) != want.compact {
+				t.Errorf("%s %x, want revision %d", mark, v, want.compact)
+			}
+		}
+		if v := string(tx.Bucket([]byte("cluster")).Get([]byte("clusterVersion"))); v != "3.6.0" {
+			t.Errorf("clusterVersion %q", v)
+		}
+
+		lease := tx.Bucket([]byte("lease")).Get(binary.BigEndian.AppendUint64(nil, uint64(want.leaseID)))
+		var id, ttl int64
+		for b := lease; len(b) > 0; {
+			num, typ, n := protowire.ConsumeTag(b)
+			if n < 0 || typ != protowire.VarintType {
+				t.Fatalf("lease %x", lease)
+			}
+			v, m := protowire.ConsumeVarint(b[n:])
+			b = b[n+m:]
+			switch num {
+			case 1:
+				id = int64(v)
+			case 2:
+				ttl = int64(v)
+			}
+		}
+		if id != int64(want.leaseID) || ttl != 600 {
+			t.Errorf("lease %x: ID %x TTL %d", lease, id, ttl)
+		}
+
+		var member struct {
+			ID       uint64   `json:"id"`
+			Name     string   `json:"name"`
+			PeerURLs []string `json:"peerURLs"`
+		}
+		if err := json.Unmarshal(tx.Bucket([]byte("members")).Get([]byte("8e9e05c52164694d")), &member); err != nil ||
+			member.Name != "default" || member.ID != 0x8e9e05c52164694d || len(member.PeerURLs) != 1 {
+			t.Errorf("member: %+v %v", member, err)
+		}
+
+		user := &authpb.User{}
+		if err := proto.Unmarshal(tx.Bucket([]byte("authUsers")).Get([]byte("alice")), user); err != nil ||
+			!slices.Equal(user.Roles, []string{"reader"}) || bcrypt.CompareHashAndPassword(user.Password, []byte("secret")) != nil {
+			t.Errorf("user alice: %v %v", user, err)
+		}
+		role := &authpb.Role{}
+		if err := proto.Unmarshal(tx.Bucket([]byte("authRoles")).Get([]byte("reader")), role); err != nil ||
+			len(role.KeyPermission) != 1 || string(role.KeyPermission[0].Key) != "key/" || string(role.KeyPermission[0].RangeEnd) != "key0" {
+			t.Errorf("role reader: %v %v", role, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
