@@ -7,6 +7,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"expvar"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -37,8 +38,12 @@ const checkTimeout = 2 * time.Second
 
 // Options select optional endpoints.
 type Options struct {
-	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof).
+	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof, or
+	// --log-level debug, as etcd does).
 	Pprof bool
+	// Vars serves the process's expvar variables at /debug/vars, as etcd's
+	// client URLs do.
+	Vars bool
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
 	// Gateway, when set, serves the JSON gateway under /v3/ and /v3beta/.
@@ -70,6 +75,9 @@ func Handler(m Member, opts Options) http.Handler {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	if opts.Vars {
+		mux.HandleFunc("/debug/vars", getOnly(expvar.Handler().ServeHTTP))
 	}
 	mux.HandleFunc("/version", getOnly(versionHandler(m)))
 	mux.HandleFunc("/health", getOnly(healthHandler(m, opts.OnHealth)))

@@ -143,8 +143,12 @@ func (s *Server) clientHandler() (http.Handler, error) {
 			return nil, err
 		}
 	}
-	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler(),
-		OnHealth: s.metrics.Health})
+	pprof := s.cfg.EnablePprof || s.cfg.LogLevel == "debug"
+	if pprof {
+		s.lg.Info("pprof is enabled", "path", "/debug/pprof/")
+	}
+	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: pprof, Vars: true, Metrics: s.metrics.Handler(), Gateway: gateway,
+		V2: s.v2Handler(), OnHealth: s.metrics.Health})
 	return httpapi.WithCORS(h, s.cfg.CORS), nil
 }
 

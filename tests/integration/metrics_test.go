@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -299,6 +300,32 @@ func TestMetricsExtensiveSlowApplyAndPprof(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/debug/pprof/ without --enable-pprof: %d", resp.StatusCode)
+	}
+	// --log-level debug serves the profiles too, as in etcd.
+	debug := testutil.StartMember(t, func(c *config.Config) { c.LogLevel = "debug" })
+	if resp, err = hc.Get(debug.ClientURL + "/debug/pprof/"); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/debug/pprof/ with --log-level debug: %d", resp.StatusCode)
+	}
+	// /debug/vars is always there: expvar's JSON, GET only.
+	if resp, err = hc.Get(plain.ClientURL + "/debug/vars"); err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&vars)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || vars["memstats"] == nil || vars["cmdline"] == nil {
+		t.Errorf("/debug/vars: %d %v %d vars", resp.StatusCode, err, len(vars))
+	}
+	if resp, err = hc.Post(plain.ClientURL+"/debug/vars", "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /debug/vars: %d", resp.StatusCode)
 	}
 }
 
