@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -440,6 +441,10 @@ func (s *Server) serveMetrics() error {
 		if u.Scheme == "https" {
 			// As etcd: https metrics URLs serve with the client TLS
 			// settings (--cert-file, --key-file, --trusted-ca-file...).
+			if info := s.cfg.ClientTLSInfo(); info.CertFile == "" && info.KeyFile == "" && !info.AutoTLS {
+				l.Close()
+				return errors.New("client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url")
+			}
 			if tlsCfg == nil {
 				if tlsCfg, err = tlsutil.ServerConfig(s.cfg.ClientTLSInfo(), s.lg.With("component", "tls")); err != nil {
 					l.Close()

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/server"
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
@@ -376,5 +378,29 @@ func TestMetricsPeers(t *testing.T) {
 			t.Fatal("no send failures counted to a stopped member")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMetricsHTTPSNeedsCert: an https metrics URL without client
+// certificate settings is refused with etcd's error.
+func TestMetricsHTTPSNeedsCert(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	u := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+	cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
+	cfg.ListenPeerURLs = []url.URL{{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}}
+	cfg.ListenMetricsURLs = []url.URL{{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}}
+	srv, err := server.New(cfg, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Start(ctx)
+	if err == nil {
+		srv.Close()
+	}
+	if want := "client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url"; err == nil || err.Error() != want {
+		t.Fatalf("start: %v, want %q", err, want)
 	}
 }
