@@ -29,6 +29,8 @@ type Metrics struct {
 	backendSnapshot  prometheus.Histogram
 	applyDuration    *prometheus.HistogramVec
 	slowApplies      prometheus.Counter
+	slowReadIndexes  prometheus.Counter
+	readIndexFailed  prometheus.Counter
 	healthSuccess    prometheus.Counter
 	healthFailures   prometheus.Counter
 	peerRTT          *prometheus.HistogramVec
@@ -103,6 +105,8 @@ func New(src Sources) *Metrics {
 	m.reg.MustRegister(m.applyDuration)
 	m.healthSuccess = c("server", "health_success", "The total number of successful health checks")
 	m.healthFailures = c("server", "health_failures", "The total number of failed health checks")
+	m.slowReadIndexes = c("server", "slow_read_indexes_total", "The total number of pending read indexes not in sync with leader's or timed out read index requests.")
+	m.readIndexFailed = c("server", "read_indexes_failed_total", "The total number of failed read indexes seen.")
 	m.slowApplies = c("server", "slow_apply_total", "The total number of slow apply requests (likely overloaded from slow disk).")
 	m.peerRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_round_trip_time_seconds",
 		Help: "Round-Trip-Time histogram between peers", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"To"})
@@ -243,6 +247,20 @@ func (m *Metrics) Health(healthy bool) {
 		return
 	}
 	m.healthFailures.Inc()
+}
+
+// SlowReadIndex counts a read index not answered in time.
+func (m *Metrics) SlowReadIndex() {
+	if m != nil {
+		m.slowReadIndexes.Inc()
+	}
+}
+
+// ReadIndexFailed counts a read index raft refused.
+func (m *Metrics) ReadIndexFailed() {
+	if m != nil {
+		m.readIndexFailed.Inc()
+	}
 }
 
 // SlowApply counts a request logged as "apply request took too long".

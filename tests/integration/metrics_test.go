@@ -404,3 +404,33 @@ func TestMetricsHTTPSNeedsCert(t *testing.T) {
 		t.Fatalf("start: %v, want %q", err, want)
 	}
 }
+
+// TestMetricsSlowReadIndex: a member that lost its quorum cannot get a read
+// index; each retry and the final timeout count as slow read indexes.
+func TestMetricsSlowReadIndex(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	if _, err := c.Client(t).Put(ctxT(t), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	c.Members[1].Stop()
+	c.Members[2].Stop()
+	m := c.Members[0]
+	before := scrape(t, m.ClientURL+"/metrics")["etcd_server_slow_read_indexes_total"]
+	if before == nil || before.value != 0 {
+		t.Fatalf("etcd_server_slow_read_indexes_total before: %v", before)
+	}
+	// The client retries a read refused for want of a leader until its
+	// deadline; the member's request timeout is 6s.
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	if _, err := m.Client(t).Get(ctx, "k"); err == nil {
+		t.Fatal("linearizable read without a quorum succeeded")
+	}
+	after := scrape(t, m.ClientURL+"/metrics")
+	if got := after["etcd_server_slow_read_indexes_total"]; got == nil || got.value < 2 {
+		t.Fatalf("etcd_server_slow_read_indexes_total = %v, want at least 2", got)
+	}
+	if after["etcd_server_read_indexes_failed_total"] == nil {
+		t.Fatal("etcd_server_read_indexes_failed_total missing")
+	}
+}
