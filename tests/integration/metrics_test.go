@@ -433,4 +433,18 @@ func TestMetricsSlowReadIndex(t *testing.T) {
 	if after["etcd_server_read_indexes_failed_total"] == nil {
 		t.Fatal("etcd_server_read_indexes_failed_total missing")
 	}
+	// Writes fail too, and count as failed proposals; the member has no
+	// leader any more.
+	pctx, pcancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer pcancel()
+	if _, err := m.Client(t).Put(pctx, "k", "v2"); err == nil {
+		t.Fatal("write without a quorum succeeded")
+	}
+	after = scrape(t, m.ClientURL+"/metrics")
+	if got := after["etcd_server_proposals_failed_total"]; got == nil || got.value < 1 {
+		t.Errorf("etcd_server_proposals_failed_total = %v, want at least 1", got)
+	}
+	if got := after["etcd_server_has_leader"]; got == nil || got.value != 0 {
+		t.Errorf("etcd_server_has_leader = %v without a quorum", got)
+	}
 }
