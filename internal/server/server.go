@@ -431,16 +431,13 @@ func (s *Server) serveMetrics() error {
 	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler(), OnHealth: s.metrics.Health}), ReadHeaderTimeout: 10 * time.Second}
 	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenMetricsURLs {
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return fmt.Errorf("listen on metrics URL %s: the scheme must be http or https", u.String())
-		}
 		l, err := s.listenURL(u)
 		if err != nil {
 			return fmt.Errorf("metrics URL: %w", err)
 		}
-		if u.Scheme == "https" {
-			// As etcd: https metrics URLs serve with the client TLS
-			// settings (--cert-file, --key-file, --trusted-ca-file...).
+		if isSecure(u) {
+			// As etcd: https and unixs metrics URLs serve with the client
+			// TLS settings (--cert-file, --key-file, --trusted-ca-file...).
 			if info := s.cfg.ClientTLSInfo(); info.CertFile == "" && info.KeyFile == "" && !info.AutoTLS {
 				l.Close()
 				return errors.New("client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url")

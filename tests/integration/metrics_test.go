@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -446,5 +449,33 @@ func TestMetricsSlowReadIndex(t *testing.T) {
 	}
 	if got := after["etcd_server_has_leader"]; got == nil || got.value != 0 {
 		t.Errorf("etcd_server_has_leader = %v without a quorum", got)
+	}
+}
+
+// TestMetricsOverUnixSocket: a unix --listen-metrics-urls serves /metrics
+// on a socket file, as etcd's does.
+func TestMetricsOverUnixSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "cairn-m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "metrics.sock")
+	testutil.StartMember(t, func(c *config.Config) {
+		c.ListenMetricsURLs = []url.URL{{Scheme: "unix", Host: sock}}
+	})
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
+	resp, err := hc.Get("http://metrics/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "etcd_server_has_leader 1") {
+		t.Fatalf("metrics over a unix socket: %d %.200s", resp.StatusCode, body)
 	}
 }
