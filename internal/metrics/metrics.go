@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +159,10 @@ func (m *Metrics) registerSources(src Sources) {
 		v.WithLabelValues(src.Version).Set(1)
 		m.reg.MustRegister(v)
 	}
+	goVersion := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "go_version",
+		Help: "Which Go version server is running with. 1 for 'server_go_version' label with current version."}, []string{"server_go_version"})
+	goVersion.WithLabelValues(runtime.Version()).Set(1)
+	m.reg.MustRegister(goVersion)
 	if src.ServerID != "" {
 		id := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "id",
 			Help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID."}, []string{"server_id"})

@@ -104,11 +104,14 @@ func gwCall(t *testing.T, base, path, body, token string) (int, map[string]any) 
 
 // gwStream posts body to a streaming path and returns a decoder of the
 // {"result": ...} messages it streams, closed when the test ends.
-func gwStream(t *testing.T, ctx context.Context, base, path, body string) *json.Decoder {
+func gwStream(t *testing.T, ctx context.Context, base, path, body string, token ...string) *json.Decoder {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(token) > 0 {
+		req.Header.Set("Authorization", token[0])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -349,6 +352,20 @@ func TestJSONGatewayAuth(t *testing.T) {
 	code, out = gwCall(t, u, "/v3/auth/role/get", `{"role": "readonly"}`, rootTok)
 	if perms, _ := out["perm"].([]any); code != 200 || len(perms) != 1 || perms[0].(map[string]any)["key"] != b64("pub/") {
 		t.Fatalf("role get: %d %v", code, out)
+	}
+	// A watch stream carries the token too: the reader watches what it may
+	// read and sees root's write.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	watch := gwStream(t, ctx, u, "/v3/watch", fmt.Sprintf(`{"create_request": {"key": %q, "range_end": %q}}`, b64("pub/"), b64("pub0")), readerTok)
+	if created := nextResult(t, watch); created["created"] != true {
+		t.Fatalf("reader's watch: %v", created)
+	}
+	if code, out := gwCall(t, u, "/v3/kv/put", fmt.Sprintf(`{"key": %q, "value": %q}`, b64("pub/y"), b64("3")), rootTok); code != 200 {
+		t.Fatalf("root's put: %d %v", code, out)
+	}
+	if res := nextResult(t, watch); len(res["events"].([]any)) != 1 {
+		t.Fatalf("reader's watch event: %v", res)
 	}
 	if code, out := gwCall(t, u, "/v3/auth/status", `{}`, rootTok); code != 200 || out["enabled"] != true {
 		t.Fatalf("auth status: %d %v", code, out)

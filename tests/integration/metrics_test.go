@@ -81,6 +81,7 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 			"etcd_mvcc_current_revision":            11,
 			"etcd_mvcc_put_total":                   10,
 			"etcd_server_version":                   1,
+			"etcd_server_go_version":                1,
 			"etcd_server_leader_changes_seen_total": 1,
 		}
 		for name, v := range want {
