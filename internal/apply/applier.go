@@ -80,6 +80,7 @@ type Applier struct {
 	membershipChanged bool
 	onMembership      func()
 	onCommit          func(time.Duration)
+	onApplied         func(op string, success bool, took time.Duration)
 	slow              SlowLog
 }
 
@@ -101,9 +102,15 @@ type Config struct {
 	OnMembership func()
 	// OnCommit, when set, observes each engine batch commit.
 	OnCommit func(time.Duration)
+	// OnApplied, when set, observes each applied request: its operation
+	// as etcd names it (see Op), whether it succeeded (a compacted-revision
+	// error counts as success, as in etcd) and how long it took.
+	OnApplied func(op string, success bool, took time.Duration)
 	// WarningApplyDuration is --warning-apply-duration: applying a request
 	// that takes longer is logged as slow (0: never).
 	WarningApplyDuration time.Duration
+	// OnSlowApply, when set, counts each request logged as slow.
+	OnSlowApply func()
 }
 
 // New creates an applier resuming after the applied index stored in the
@@ -112,7 +119,8 @@ func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
 		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster, v2: cfg.V2,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
-		slow: SlowLog{Logger: lg, Threshold: cfg.WarningApplyDuration},
+		onApplied: cfg.OnApplied,
+		slow:      SlowLog{Logger: lg, Threshold: cfg.WarningApplyDuration, OnSlow: cfg.OnSlowApply},
 	}
 	idx, term, err := LoadApplied(a.db)
 	if err != nil {
@@ -246,6 +254,9 @@ func (a *Applier) applyNormal(b *pebble.Batch, wb *mvcc.Batch, e *raftpb.Entry) 
 	}
 	start := time.Now()
 	res := a.applyRequest(b, wb, req)
+	if a.onApplied != nil {
+		a.onApplied(Op(req), res.Err == nil || errors.Is(res.Err, mvcc.ErrCompacted), time.Since(start))
+	}
 	a.slow.Applied(start, req, res)
 	return requestID(req), res, true
 }

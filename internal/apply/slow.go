@@ -19,6 +19,9 @@ import (
 type SlowLog struct {
 	Logger    *slog.Logger
 	Threshold time.Duration
+	// OnSlow, when set, counts each warning written
+	// (etcd_server_slow_apply_total).
+	OnSlow func()
 }
 
 // Applied logs an applied request that started at start, if it was slow.
@@ -97,4 +100,7 @@ func (l SlowLog) warn(took time.Duration, prefix string, req fmt.Stringer, resp 
 		attrs = append(attrs, "error", err)
 	}
 	l.Logger.Warn("apply request took too long", attrs...)
+	if l.OnSlow != nil {
+		l.OnSlow()
+	}
 }

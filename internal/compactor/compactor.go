@@ -19,8 +19,9 @@ const (
 	ModeRevision = "revision"
 )
 
-// revisionInterval is how often revision mode compacts (etcd's 5 minutes).
-const revisionInterval = 5 * time.Minute
+// DefaultRevisionInterval is how often revision mode compacts (etcd's 5
+// minutes).
+const DefaultRevisionInterval = 5 * time.Minute
 
 // Member is what the compactor needs from the server.
 type Member interface {
@@ -34,6 +35,9 @@ type Member interface {
 type Config struct {
 	Mode      string
 	Retention string
+	// RevisionInterval is how often revision mode compacts; zero means
+	// DefaultRevisionInterval.
+	RevisionInterval time.Duration
 	// Clock and Ticker are for tests; nil means the real ones.
 	Clock  func() time.Time
 	Ticker func(d time.Duration) (<-chan time.Time, func())
@@ -82,6 +86,12 @@ type Compactor struct {
 	mu      sync.Mutex
 	last    int64 // last revision compacted to
 	samples []sample
+	// lastSuccess is when periodic mode last compacted (at first, when the
+	// compactor was created), and compacted whether it ever did: as in
+	// etcd, the first compaction waits the whole retention, the next ones
+	// come every retention capped at an hour.
+	lastSuccess time.Time
+	compacted   bool
 }
 
 type sample struct {
@@ -108,7 +118,7 @@ func New(cfg Config, m Member, lg *slog.Logger) (*Compactor, error) {
 			return t.C, t.Stop
 		}
 	}
-	return &Compactor{cfg: cfg, m: m, lg: lg, period: period, revs: revs}, nil
+	return &Compactor{cfg: cfg, m: m, lg: lg, period: period, revs: revs, lastSuccess: cfg.Clock()}, nil
 }
 
 // Start runs the compaction loop.
@@ -130,7 +140,10 @@ func (c *Compactor) Stop() {
 // hour) in periodic mode, sampling a tenth of it, or five minutes.
 func (c *Compactor) interval() time.Duration {
 	if c.revs > 0 {
-		return revisionInterval
+		if c.cfg.RevisionInterval > 0 {
+			return c.cfg.RevisionInterval
+		}
+		return DefaultRevisionInterval
 	}
 	return min(c.period, time.Hour) / 10
 }
@@ -158,20 +171,43 @@ func (c *Compactor) Step(ctx context.Context) {
 		return
 	}
 	c.mu.Lock()
-	if rev <= c.last {
+	if rev <= c.last || !c.dueLocked() {
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
+	// etcd's log lines and fields, which operators search for.
+	kind, setting := "periodic", []any{"compact-period", c.period}
+	if c.revs > 0 {
+		kind, setting = "revision", []any{"revision-compaction-retention", c.revs}
+	}
+	c.lg.Info("starting auto "+kind+" compaction", append([]any{"revision", rev}, setting...)...)
+	start := time.Now()
 	err := c.m.Compact(ctx, rev)
 	if err != nil && !isCompacted(err) {
-		c.lg.Warn("auto-compaction failed", "revision", rev, "error", err)
+		c.lg.Warn("failed auto "+kind+" compaction", append(append([]any{"revision", rev}, setting...),
+			"retry-interval", c.interval(), "error", err)...)
 		return
 	}
 	c.mu.Lock()
 	c.last = rev
+	c.lastSuccess, c.compacted = c.cfg.Clock(), true
 	c.mu.Unlock()
-	c.lg.Info("auto-compaction", "revision", rev, "mode", c.cfg.Mode, "retention", c.cfg.Retention)
+	c.lg.Info("completed auto "+kind+" compaction", append(append([]any{"revision", rev}, setting...), "took", time.Since(start))...)
+}
+
+// dueLocked reports whether periodic mode may compact now: the retention
+// has passed since the compactor started, and then min(retention, 1h)
+// since the last compaction. Revision mode compacts on every round.
+func (c *Compactor) dueLocked() bool {
+	if c.revs > 0 {
+		return true
+	}
+	wait := c.period
+	if c.compacted {
+		wait = min(c.period, time.Hour)
+	}
+	return c.cfg.Clock().Sub(c.lastSuccess) >= wait
 }
 
 // target is the revision to compact to now, or 0.

@@ -37,6 +37,9 @@ type Config struct {
 	// compaction on the leader.
 	AutoCompactionMode      string `yaml:"auto-compaction-mode"`
 	AutoCompactionRetention string `yaml:"auto-compaction-retention"`
+	// AutoCompactionRevisionInterval is how often revision mode compacts;
+	// zero means etcd's five minutes. No flag sets it: tests shorten it.
+	AutoCompactionRevisionInterval time.Duration `yaml:"-"`
 
 	// StrictReconfigCheck rejects membership changes that would leave fewer
 	// started members than a quorum.

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -118,6 +119,11 @@ func (c *cli) saveSnapshot(cmd *cobra.Command, path string) (version string, err
 	if err != nil {
 		return "", err
 	}
+	// A database is whole pages of a multiple of 512 bytes; the sha256
+	// follows it.
+	if n%512 != sha256.Size {
+		return "", fmt.Errorf("sha256 checksum not found [bytes: %d]", n)
+	}
 	// The file is durable before it gets its final name.
 	if err := f.Sync(); err != nil {
 		return "", err
@@ -128,12 +134,43 @@ func (c *cli) saveSnapshot(cmd *cobra.Command, path string) (version string, err
 		return "", err
 	}
 	lg.Info("fetched snapshot", zap.String("endpoint", ep), zap.String("size", siBytes(uint64(n))),
-		zap.String("took", time.Since(start).String()), zap.String("etcd-version", resp.Version))
+		zap.String("took", agoText(time.Since(start))), zap.String("etcd-version", resp.Version))
 	if err := os.Rename(part, path); err != nil {
 		return "", fmt.Errorf("could not rename %s to %s (%v)", part, path, err)
 	}
 	lg.Info("saved", zap.String("path", path))
 	return resp.Version, nil
+}
+
+// agoText words an elapsed time as etcdctl's log does: "now" under a
+// second, then "1 second ago", "5 seconds ago", "1 minute ago", ...
+func agoText(d time.Duration) string {
+	const day = 24 * time.Hour
+	steps := []struct {
+		below time.Duration
+		one   string
+		unit  time.Duration
+		many  string
+	}{
+		{time.Minute, "1 second ago", time.Second, "%d seconds ago"},
+		{time.Hour, "1 minute ago", time.Minute, "%d minutes ago"},
+		{day, "1 hour ago", time.Hour, "%d hours ago"},
+	}
+	if d < time.Second {
+		return "now"
+	}
+	for _, s := range steps {
+		if d < s.below {
+			if d < 2*s.unit {
+				return s.one
+			}
+			return fmt.Sprintf(s.many, int64(d/s.unit))
+		}
+	}
+	if d < 2*day {
+		return "1 day ago"
+	}
+	return fmt.Sprintf("%d days ago", int64(d/day))
 }
 
 // runUtl runs an etcdutl command line with this command's streams; its
@@ -172,8 +209,13 @@ func (c *cli) newSnapshotRestoreCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "Deprecated: Use `etcdutl snapshot restore` instead.\n\n")
 			utlArgs := append([]string{"snapshot", "restore"}, args...)
-			cmd.LocalFlags().Visit(func(f *pflag.Flag) {
-				utlArgs = append(utlArgs, "--"+f.Name+"="+f.Value.String())
+			// The flags given on the command line are marked in Flags();
+			// only this command's own go to etcdutl, not etcdctl's globals.
+			local := cmd.LocalFlags()
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				if local.Lookup(f.Name) != nil {
+					utlArgs = append(utlArgs, "--"+f.Name+"="+f.Value.String())
+				}
 			})
 			return c.runUtl(cmd, utlArgs)
 		},

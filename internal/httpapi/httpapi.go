@@ -7,6 +7,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"expvar"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -37,14 +38,20 @@ const checkTimeout = 2 * time.Second
 
 // Options select optional endpoints.
 type Options struct {
-	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof).
+	// Pprof serves runtime profiles at /debug/pprof/ (--enable-pprof, or
+	// --log-level debug, as etcd does).
 	Pprof bool
+	// Vars serves the process's expvar variables at /debug/vars, as etcd's
+	// client URLs do.
+	Vars bool
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
 	// Gateway, when set, serves the JSON gateway under /v3/ and /v3beta/.
 	Gateway http.Handler
 	// V2, when set, serves etcd's v2 API under /v2/ (--enable-v2).
 	V2 http.Handler
+	// OnHealth, when set, counts each /health answer: healthy or not.
+	OnHealth func(healthy bool)
 }
 
 // Handler returns the HTTP handler for the client port. The client
@@ -69,8 +76,11 @@ func Handler(m Member, opts Options) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
+	if opts.Vars {
+		mux.HandleFunc("/debug/vars", getOnly(expvar.Handler().ServeHTTP))
+	}
 	mux.HandleFunc("/version", getOnly(versionHandler(m)))
-	mux.HandleFunc("/health", getOnly(healthHandler(m)))
+	mux.HandleFunc("/health", getOnly(healthHandler(m, opts.OnHealth)))
 	registerProbe(mux, "livez", livezChecks(m))
 	registerProbe(mux, "readyz", readyzChecks(m))
 	return mux
@@ -118,7 +128,7 @@ type healthBody struct {
 
 // healthHandler serves /health: alarms (minus ?exclude=), a leader (unless
 // ?serializable=true) and a read on the probe key.
-func healthHandler(m Member) http.HandlerFunc {
+func healthHandler(m Member, onHealth func(bool)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		serializable := q.Get("serializable") == "true"
@@ -126,7 +136,11 @@ func healthHandler(m Member) http.HandlerFunc {
 		for _, a := range q["exclude"] {
 			excluded[a] = true
 		}
-		if reason := healthFailure(r.Context(), m, serializable, excluded); reason != "" {
+		reason := healthFailure(r.Context(), m, serializable, excluded)
+		if onHealth != nil {
+			onHealth(reason == "")
+		}
+		if reason != "" {
 			writeJSON(w, http.StatusServiceUnavailable, healthBody{Health: "false", Reason: reason})
 			return
 		}

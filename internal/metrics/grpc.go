@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -119,4 +120,46 @@ func (s *countingStream) RecvMsg(m any) error {
 		s.recv.Inc()
 	}
 	return err
+}
+
+// clientBytes counts the payload bytes of gRPC messages exchanged with
+// clients (etcd_network_client_grpc_{sent,received}_bytes_total). It is a
+// gRPC stats handler: gRPC reports the sizes it already knows.
+type clientBytes struct {
+	sent, received prometheus.Counter
+}
+
+func newClientBytes(reg *prometheus.Registry) *clientBytes {
+	c := &clientBytes{
+		sent: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "client_grpc_sent_bytes_total",
+			Help: "The total number of bytes sent to grpc clients."}),
+		received: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "client_grpc_received_bytes_total",
+			Help: "The total number of bytes received from grpc clients."}),
+	}
+	reg.MustRegister(c.sent, c.received)
+	return c
+}
+
+func (c *clientBytes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (c *clientBytes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (c *clientBytes) HandleConn(context.Context, stats.ConnStats) {}
+
+func (c *clientBytes) HandleRPC(_ context.Context, s stats.RPCStats) {
+	switch p := s.(type) {
+	case *stats.InPayload:
+		c.received.Add(float64(p.Length))
+	case *stats.OutPayload:
+		c.sent.Add(float64(p.Length))
+	}
+}
+
+// StatsHandler returns the gRPC stats handler that counts client bytes;
+// nil on nil Metrics.
+func (m *Metrics) StatsHandler() stats.Handler {
+	if m == nil {
+		return nil
+	}
+	return m.clientBytes
 }

@@ -6,6 +6,8 @@ package metrics
 
 import (
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,10 +26,18 @@ type Metrics struct {
 	proposalsFailed  prometheus.Counter
 	walFsync         prometheus.Histogram
 	backendCommit    prometheus.Histogram
-	applyDuration    prometheus.Histogram
+	defrag           prometheus.Histogram
+	backendSnapshot  prometheus.Histogram
+	applyDuration    *prometheus.HistogramVec
+	slowApplies      prometheus.Counter
+	slowReadIndexes  prometheus.Counter
+	readIndexFailed  prometheus.Counter
+	healthSuccess    prometheus.Counter
+	healthFailures   prometheus.Counter
 	peerRTT          *prometheus.HistogramVec
 	peerSent         *prometheus.CounterVec
 	peerReceived     *prometheus.CounterVec
+	peerSendFailed   *prometheus.CounterVec
 	snapshotSent     *prometheus.CounterVec
 	snapshotReceived *prometheus.CounterVec
 	mvccPut          prometheus.Counter
@@ -38,6 +48,7 @@ type Metrics struct {
 	leaseRevoked     prometheus.Counter
 	leaseRenewed     prometheus.Counter
 	grpc             *grpcMetrics
+	clientBytes      *clientBytes
 }
 
 // Sources are values read when Prometheus scrapes.
@@ -84,19 +95,33 @@ func New(src Sources) *Metrics {
 	m.leaderChanges = c("server", "leader_changes_seen_total", "The number of leader changes seen.")
 	m.proposalsFailed = c("server", "proposals_failed_total", "The total number of failed proposals seen.")
 	m.walFsync = h("disk", "wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.", diskBuckets)
+	m.defrag = h("disk", "backend_defrag_duration_seconds", "The latency distribution of backend defragmentation.", prometheus.ExponentialBuckets(.1, 2, 13))
+	m.backendSnapshot = h("disk", "backend_snapshot_duration_seconds", "The latency distribution of backend snapshots.", prometheus.ExponentialBuckets(.01, 2, 17))
 	m.backendCommit = h("disk", "backend_commit_duration_seconds", "The latency distributions of commit called by backend.", diskBuckets)
-	m.applyDuration = h("server", "apply_duration_seconds", "The latency distributions of v2 apply called by backend.", diskBuckets)
+	// etcd's help text, which still says v2 although it times every
+	// applied request.
+	m.applyDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "server", Name: "apply_duration_seconds",
+		Help: "The latency distributions of v2 apply called by backend.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 20)},
+		[]string{"version", "op", "success"})
+	m.reg.MustRegister(m.applyDuration)
+	m.healthSuccess = c("server", "health_success", "The total number of successful health checks")
+	m.healthFailures = c("server", "health_failures", "The total number of failed health checks")
+	m.slowReadIndexes = c("server", "slow_read_indexes_total", "The total number of pending read indexes not in sync with leader's or timed out read index requests.")
+	m.readIndexFailed = c("server", "read_indexes_failed_total", "The total number of failed read indexes seen.")
+	m.slowApplies = c("server", "slow_apply_total", "The total number of slow apply requests (likely overloaded from slow disk).")
 	m.peerRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_round_trip_time_seconds",
 		Help: "Round-Trip-Time histogram between peers", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"To"})
 	m.peerSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_sent_bytes_total",
 		Help: "The total number of bytes sent to peers."}, []string{"To"})
 	m.peerReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_received_bytes_total",
 		Help: "The total number of bytes received from peers."}, []string{"From"})
+	m.peerSendFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_sent_failures_total",
+		Help: "The total number of send failures from peers."}, []string{"To"})
 	m.snapshotSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_send_success",
 		Help: "Total number of successful snapshot sends"}, []string{"To"})
 	m.snapshotReceived = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "snapshot_receive_success",
 		Help: "Total number of successful snapshot receives"}, []string{"From"})
-	m.reg.MustRegister(m.peerRTT, m.peerSent, m.peerReceived, m.snapshotSent, m.snapshotReceived)
+	m.reg.MustRegister(m.peerRTT, m.peerSent, m.peerReceived, m.peerSendFailed, m.snapshotSent, m.snapshotReceived)
 	m.mvccPut = c("mvcc", "put_total", "Total number of puts seen by this member.")
 	m.mvccDelete = c("mvcc", "delete_total", "Total number of deletes seen by this member.")
 	m.mvccRange = c("mvcc", "range_total", "Total number of ranges seen by this member.")
@@ -106,6 +131,7 @@ func New(src Sources) *Metrics {
 	m.leaseRenewed = c("debugging_server", "lease_renewed_total", "The number of renewed leases seen by the leader.")
 	m.registerSources(src)
 	m.grpc = newGRPCMetrics(m.reg, src.Extensive)
+	m.clientBytes = newClientBytes(m.reg)
 	return m
 }
 
@@ -133,6 +159,10 @@ func (m *Metrics) registerSources(src Sources) {
 		v.WithLabelValues(src.Version).Set(1)
 		m.reg.MustRegister(v)
 	}
+	goVersion := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "go_version",
+		Help: "Which Go version server is running with. 1 for 'server_go_version' label with current version."}, []string{"server_go_version"})
+	goVersion.WithLabelValues(runtime.Version()).Set(1)
+	m.reg.MustRegister(goVersion)
 	if src.ServerID != "" {
 		id := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "etcd", Subsystem: "server", Name: "id",
 			Help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID."}, []string{"server_id"})
@@ -204,6 +234,61 @@ func (m *Metrics) BackendCommit(d time.Duration) {
 	}
 }
 
+// Applied records one applied request: op as etcd names it ("Put",
+// "Txn", ...), whether it succeeded, and how long it took.
+func (m *Metrics) Applied(op string, success bool, d time.Duration) {
+	if m != nil {
+		m.applyDuration.WithLabelValues("v3", op, strconv.FormatBool(success)).Observe(d.Seconds())
+	}
+}
+
+// Health counts a /health answer.
+func (m *Metrics) Health(healthy bool) {
+	if m == nil {
+		return
+	}
+	if healthy {
+		m.healthSuccess.Inc()
+		return
+	}
+	m.healthFailures.Inc()
+}
+
+// SlowReadIndex counts a read index not answered in time.
+func (m *Metrics) SlowReadIndex() {
+	if m != nil {
+		m.slowReadIndexes.Inc()
+	}
+}
+
+// ReadIndexFailed counts a read index raft refused.
+func (m *Metrics) ReadIndexFailed() {
+	if m != nil {
+		m.readIndexFailed.Inc()
+	}
+}
+
+// SlowApply counts a request logged as "apply request took too long".
+func (m *Metrics) SlowApply() {
+	if m != nil {
+		m.slowApplies.Inc()
+	}
+}
+
+// Defrag records a defragmentation (a full engine compaction).
+func (m *Metrics) Defrag(d time.Duration) {
+	if m != nil {
+		m.defrag.Observe(d.Seconds())
+	}
+}
+
+// BackendSnapshot records writing a snapshot for a client.
+func (m *Metrics) BackendSnapshot(d time.Duration) {
+	if m != nil {
+		m.backendSnapshot.Observe(d.Seconds())
+	}
+}
+
 // PeerRTT records a round trip to peer to.
 func (m *Metrics) PeerRTT(to string, d time.Duration) {
 	if m != nil {
@@ -221,6 +306,13 @@ func (m *Metrics) PeerTraffic(peer string, sent, received int) {
 	}
 	if received > 0 {
 		m.peerReceived.WithLabelValues(peer).Add(float64(received))
+	}
+}
+
+// PeerSendFailed counts n messages to a peer that were lost.
+func (m *Metrics) PeerSendFailed(peer string, n int) {
+	if m != nil && n > 0 {
+		m.peerSendFailed.WithLabelValues(peer).Add(float64(n))
 	}
 }
 

@@ -249,12 +249,34 @@ func (s *Server) proposeConfChange(ctx context.Context, typ raftpb.ConfChangeTyp
 	}
 	select {
 	case res := <-ch:
+		if res.Err == nil {
+			s.awaitRaftApplied(cctx)
+		}
 		return res.Err
 	case <-cctx.Done():
 		s.wait.cancel(cc.GetId())
 		return s.proposeError(ctx, cctx, cctx.Err())
 	case <-s.stopping:
 		return v3rpc.ErrStopped
+	}
+}
+
+// awaitRaftApplied waits until raft itself counts as applied every entry
+// committed so far, the applied conf change among them. The proposer hears
+// of the change while it is applied, before raft is told; raft turns a
+// conf change proposed in between into an empty entry ("possible
+// unapplied conf change"), which would leave the caller's next membership
+// change waiting until it times out.
+func (s *Server) awaitRaftApplied(ctx context.Context) {
+	target := s.node.CommitIndex()
+	for s.node.Status().Applied < target {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return
+		case <-s.stopping:
+			return
+		}
 	}
 }
 

@@ -21,7 +21,8 @@ func (a autoCompactor) Compact(ctx context.Context, rev int64) error {
 // startAutoCompaction runs --auto-compaction-* on this member (it acts only
 // while it leads).
 func (s *Server) startAutoCompaction() error {
-	c, err := compactor.New(compactor.Config{Mode: s.cfg.AutoCompactionMode, Retention: s.cfg.AutoCompactionRetention},
+	c, err := compactor.New(compactor.Config{Mode: s.cfg.AutoCompactionMode, Retention: s.cfg.AutoCompactionRetention,
+		RevisionInterval: s.cfg.AutoCompactionRevisionInterval},
 		autoCompactor{s}, s.lg.With("component", "compactor"))
 	if err != nil || c == nil {
 		return err

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
 	"github.com/cairn-kv/cairn/internal/tlsutil"
 	"github.com/cairn-kv/cairn/internal/v3rpc"
@@ -42,7 +44,8 @@ func (s *Server) serveClients() error {
 		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
 		// Reused handler goroutines keep their grown stacks: a fresh
 		// goroutine per request grows its stack again every time.
-		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))))
+		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))),
+		grpc.StatsHandler(s.metrics.StatsHandler()))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	handler, err := s.clientHandler()
 	if err != nil {
@@ -93,6 +96,32 @@ func (s *Server) serveClients() error {
 	return nil
 }
 
+// checkClientURLs refuses, as etcd does before it opens anything, an
+// address that is both a client URL (gRPC) and a client HTTP URL: one
+// listener cannot serve gRPC only and HTTP only. URLs are compared by
+// address, as etcd binds them (host:port, or the socket path).
+func checkClientURLs(cfg *config.Config) error {
+	grpcAddrs := map[string]bool{}
+	for _, u := range cfg.ListenClientURLs {
+		grpcAddrs[bindAddr(u)] = true
+	}
+	for _, u := range cfg.ListenClientHTTPURLs {
+		if grpcAddrs[bindAddr(u)] {
+			return fmt.Errorf("cannot bind both --listen-client-urls and --listen-client-http-urls on the same url %s", u.String())
+		}
+	}
+	return nil
+}
+
+// bindAddr is the address a client URL binds: host:port, or for unix
+// sockets the host and path.
+func bindAddr(u url.URL) string {
+	if u.Scheme == "unix" || u.Scheme == "unixs" {
+		return u.Host + u.Path
+	}
+	return u.Host
+}
+
 // hangUp closes every connection l accepts, until l closes.
 func hangUp(l net.Listener) {
 	for {
@@ -115,7 +144,12 @@ func (s *Server) clientHandler() (http.Handler, error) {
 			return nil, err
 		}
 	}
-	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: s.cfg.EnablePprof, Metrics: s.metrics.Handler(), Gateway: gateway, V2: s.v2Handler()})
+	pprof := s.cfg.EnablePprof || s.cfg.LogLevel == "debug"
+	if pprof {
+		s.lg.Info("pprof is enabled", "path", "/debug/pprof/")
+	}
+	h := httpapi.Handler(httpMember{s}, httpapi.Options{Pprof: pprof, Vars: true, Metrics: s.metrics.Handler(), Gateway: gateway,
+		V2: s.v2Handler(), OnHealth: s.metrics.Health})
 	return httpapi.WithCORS(h, s.cfg.CORS), nil
 }
 

@@ -54,3 +54,21 @@ func (s *Server) raftApplied() uint64 {
 func (s *Server) observeRTT(peer uint64, d time.Duration) {
 	s.metrics.PeerRTT(membership.IDString(peer), d)
 }
+
+// observeSent, observeReceived, observeSendFailed and observeSnapshot count
+// peer traffic under etcd's etcd_network_* names.
+func (s *Server) observeSent(peer uint64, n int) {
+	s.metrics.PeerTraffic(membership.IDString(peer), n, 0)
+}
+
+func (s *Server) observeReceived(peer uint64, n int) {
+	s.metrics.PeerTraffic(membership.IDString(peer), 0, n)
+}
+
+func (s *Server) observeSendFailed(peer uint64, n int) {
+	s.metrics.PeerSendFailed(membership.IDString(peer), n)
+}
+
+func (s *Server) observeSnapshot(peer uint64, sent bool) {
+	s.metrics.Snapshot(membership.IDString(peer), sent)
+}

@@ -80,7 +80,15 @@ func (s *Server) readIndex(reqID uint64) (uint64, error) {
 	send := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), s.reqTimeout)
 		defer cancel()
-		return s.node.ReadIndex(ctx, rctx)
+		err := s.node.ReadIndex(ctx, rctx)
+		if err != nil {
+			select {
+			case <-s.stopping: // not a failure: the member stops
+			default:
+				s.metrics.ReadIndexFailed()
+			}
+		}
+		return err
 	}
 	if err := send(); err != nil {
 		return 0, v3rpc.ErrStopped
@@ -93,10 +101,15 @@ func (s *Server) readIndex(reqID uint64) (uint64, error) {
 			}
 			// A late answer to an earlier, abandoned round: skip it.
 		case <-retry.C:
+			// etcd's warning and count for a read index not answered in time.
+			s.lg.Warn("waiting for ReadIndex response took too long, retrying", "sent-request-id", reqID, "retry-timeout", s.cfg.HeartbeatInterval*5)
+			s.metrics.SlowReadIndex()
 			if err := send(); err != nil {
 				return 0, v3rpc.ErrStopped
 			}
 		case <-deadline.C:
+			s.lg.Warn("timed out waiting for read index response (local node might have slow network)", "timeout", s.reqTimeout)
+			s.metrics.SlowReadIndex()
 			if s.node.Leader() == 0 {
 				return 0, v3rpc.ErrNoLeader
 			}

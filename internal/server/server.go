@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -127,6 +128,9 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 func (s *Server) start(ctx context.Context) error {
+	if err := checkClientURLs(s.cfg); err != nil {
+		return err
+	}
 	if err := s.openStorage(ctx); err != nil {
 		return err
 	}
@@ -207,11 +211,13 @@ func (s *Server) openStorage(ctx context.Context) error {
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait, V2: s.v2.store,
 		OnMembership:         s.syncPeers,
 		OnCommit:             s.metrics.BackendCommit,
+		OnApplied:            s.metrics.Applied,
 		WarningApplyDuration: s.cfg.WarningApplyDuration,
+		OnSlowApply:          s.metrics.SlowApply,
 	}, s.lg.With("component", "apply")); err != nil {
 		return err
 	}
-	s.slowReads = apply.SlowLog{Logger: s.lg.With("component", "apply"), Threshold: s.cfg.WarningApplyDuration}
+	s.slowReads = apply.SlowLog{Logger: s.lg.With("component", "apply"), Threshold: s.cfg.WarningApplyDuration, OnSlow: s.metrics.SlowApply}
 	// A state snapshot received before a crash is installed before raft
 	// starts (raft already moved past it).
 	if err := s.applier.InstallPending(); err != nil {
@@ -255,7 +261,8 @@ func (s *Server) startTransport() error {
 		secure = append(secure, u.Scheme == "https" || u.Scheme == "unixs")
 	}
 	s.transport = transport.New(transport.Config{LocalID: s.memberID, ClusterID: s.clusterID, OnRTT: s.observeRTT, TLS: clientTLS,
-		OnRemoved: s.onRemoved},
+		OnRemoved: s.onRemoved, OnSent: s.observeSent, OnReceived: s.observeReceived, OnSendFailed: s.observeSendFailed,
+		OnSnapshot: s.observeSnapshot},
 		peerHandler{s}, raftReporter{s}, s, s.lg.With("component", "transport"))
 	for i, l := range s.peerListeners {
 		if secure[i] {
@@ -421,20 +428,21 @@ func (s *Server) serveMetrics() error {
 	if len(s.cfg.ListenMetricsURLs) == 0 {
 		return nil
 	}
-	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler()}), ReadHeaderTimeout: 10 * time.Second,
+	s.metricsHTTP = &http.Server{Handler: httpapi.Handler(httpMember{s}, httpapi.Options{Metrics: s.metrics.Handler(), OnHealth: s.metrics.Health}), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: tlsutil.ErrorLog(s.lg.With("component", "metrics"))}
 	var tlsCfg *tls.Config
 	for _, u := range s.cfg.ListenMetricsURLs {
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return fmt.Errorf("listen on metrics URL %s: the scheme must be http or https", u.String())
-		}
 		l, err := s.listenURL(u)
 		if err != nil {
 			return fmt.Errorf("metrics URL: %w", err)
 		}
-		if u.Scheme == "https" {
-			// As etcd: https metrics URLs serve with the client TLS
-			// settings (--cert-file, --key-file, --trusted-ca-file...).
+		if isSecure(u) {
+			// As etcd: https and unixs metrics URLs serve with the client
+			// TLS settings (--cert-file, --key-file, --trusted-ca-file...).
+			if info := s.cfg.ClientTLSInfo(); info.CertFile == "" && info.KeyFile == "" && !info.AutoTLS {
+				l.Close()
+				return errors.New("client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url")
+			}
 			if tlsCfg == nil {
 				if tlsCfg, err = tlsutil.ServerConfig(s.cfg.ClientTLSInfo(), s.lg.With("component", "tls")); err != nil {
 					l.Close()

@@ -53,6 +53,7 @@ func (s *Server) Snapshot(ctx context.Context) (*v3rpc.SnapshotFile, error) {
 		f.Close()
 		return nil, err
 	}
+	s.metrics.BackendSnapshot(time.Since(start))
 	s.lg.Info("sending database snapshot to client", "size-bytes", size, "took", time.Since(start).String())
 	return &v3rpc.SnapshotFile{File: f, Size: size, Version: backup.StorageVersion}, nil
 }

@@ -124,6 +124,7 @@ func (s *Server) Defragment(ctx context.Context) error {
 	if err := s.eng.Compact(ctx); err != nil {
 		return err
 	}
+	s.metrics.Defrag(time.Since(start))
 	s.lg.Info("finished defragmenting", "took", time.Since(start).String(), "db-size", s.eng.SizeBytes())
 	return nil
 }

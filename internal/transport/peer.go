@@ -204,12 +204,16 @@ func (p *peer) stream() error {
 	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
 	if err != nil {
 		p.unsent.Add(-1) // first is lost
+		p.t.sendFailed(p.id, 1)
 		p.t.reporter.ReportUnreachable(p.id)
 		return err
 	}
 	batch := []*raftpb.Message{first}
 	// Whatever is still in batch when the stream ends is lost.
-	defer func() { p.unsent.Add(-int64(len(batch))) }()
+	defer func() {
+		p.unsent.Add(-int64(len(batch)))
+		p.t.sendFailed(p.id, len(batch))
+	}()
 	for {
 		batch = p.fill(batch)
 		// A fresh buffer per frame: gRPC may still be writing the previous
@@ -227,6 +231,7 @@ func (p *peer) stream() error {
 			return err
 		}
 		p.unsent.Add(-int64(len(batch)))
+		p.t.sent(p.id, len(buf))
 		batch = batch[:0]
 		select {
 		case m := <-p.msgc:
@@ -297,6 +302,7 @@ func (p *peer) streamSnapshot(m *raftpb.Message) error {
 	if err := st.SendMsg(&Frame{B: head}); err != nil {
 		return err
 	}
+	p.t.sent(p.id, len(head))
 	var sent int64
 	for {
 		buf := make([]byte, snapshotChunk) // not reused: gRPC may still hold the last one
@@ -305,6 +311,7 @@ func (p *peer) streamSnapshot(m *raftpb.Message) error {
 			if err := st.SendMsg(&Frame{B: buf[:n]}); err != nil {
 				return err
 			}
+			p.t.sent(p.id, n)
 			sent += int64(n)
 		}
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
@@ -320,6 +327,7 @@ func (p *peer) streamSnapshot(m *raftpb.Message) error {
 	if err := st.RecvMsg(&Frame{}); err != nil {
 		return err
 	}
+	p.t.snapshotDone(p.id, true)
 	p.t.lg.Info("sent snapshot to peer", "peer", p.id, "index", m.GetSnapshot().GetMetadata().GetIndex(), "bytes", sent)
 	return nil
 }

@@ -178,6 +178,7 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 			}
 			return err
 		}
+		s.t.received(from, len(f.B))
 		// Raft refuses some messages (a response from a peer it does not
 		// track yet, while the initial configuration is being applied);
 		// that must not cost the rest of the stream.
@@ -227,27 +228,31 @@ func (s *server) stepProposals(ctx context.Context, from uint64, props <-chan *r
 // message, then data frames until the end of the stream.
 func (s *server) snapshotStream(stream grpc.ServerStream) error {
 	ctx := stream.Context()
-	if _, err := s.check(ctx); err != nil {
+	from, err := s.check(ctx)
+	if err != nil {
 		return err
 	}
 	var head Frame
 	if err := stream.RecvMsg(&head); err != nil {
 		return err
 	}
+	s.t.received(from, len(head.B))
 	m := &raftpb.Message{}
 	if err := proto.Unmarshal(head.B, m); err != nil || m.GetType() != raftpb.MsgSnap {
 		return status.Error(codes.InvalidArgument, "snapshot stream must start with MsgSnap")
 	}
-	r := &frameReader{stream: stream}
+	r := &frameReader{stream: stream, count: func(n int) { s.t.received(from, n) }}
 	if err := s.h.ReceiveSnapshot(ctx, m, r); err != nil {
 		return status.Error(codes.Internal, fmt.Sprintf("receive snapshot: %v", err))
 	}
+	s.t.snapshotDone(from, false)
 	return stream.SendMsg(&Frame{})
 }
 
 // frameReader turns a stream of data frames into an io.Reader.
 type frameReader struct {
 	stream grpc.ServerStream
+	count  func(n int) // counts each frame's bytes
 	buf    []byte
 	f      Frame
 	err    error
@@ -263,6 +268,7 @@ func (r *frameReader) Read(p []byte) (int, error) {
 			continue
 		}
 		r.buf = r.f.B
+		r.count(len(r.buf))
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]

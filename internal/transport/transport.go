@@ -59,6 +59,16 @@ type Config struct {
 	// ProbeInterval.
 	OnRTT         func(peer uint64, d time.Duration)
 	ProbeInterval time.Duration
+	// OnSent and OnReceived, when set, count the bytes of raft message
+	// frames (and snapshot data) sent to and received from each peer.
+	OnSent     func(peer uint64, bytes int)
+	OnReceived func(peer uint64, bytes int)
+	// OnSendFailed, when set, counts messages to a peer that were lost: a
+	// full queue dropped them or a broken stream took them.
+	OnSendFailed func(peer uint64, messages int)
+	// OnSnapshot, when set, counts state snapshots sent to (sent) or
+	// received from a peer successfully.
+	OnSnapshot func(peer uint64, sent bool)
 	// OnRemoved, when set, is called (once) when a peer refuses this
 	// member because it was removed from the cluster: a removed member may
 	// never apply its own removal, as the leader stops replicating to it.
@@ -212,8 +222,33 @@ func (t *Transport) Send(msgs []*raftpb.Message) {
 			continue
 		}
 		if !p.enqueue(m) {
+			t.sendFailed(to, 1)
 			t.reporter.ReportUnreachable(to)
 		}
+	}
+}
+
+func (t *Transport) sendFailed(peer uint64, n int) {
+	if t.cfg.OnSendFailed != nil && n > 0 {
+		t.cfg.OnSendFailed(peer, n)
+	}
+}
+
+func (t *Transport) sent(peer uint64, n int) {
+	if t.cfg.OnSent != nil {
+		t.cfg.OnSent(peer, n)
+	}
+}
+
+func (t *Transport) received(peer uint64, n int) {
+	if t.cfg.OnReceived != nil {
+		t.cfg.OnReceived(peer, n)
+	}
+}
+
+func (t *Transport) snapshotDone(peer uint64, sent bool) {
+	if t.cfg.OnSnapshot != nil {
+		t.cfg.OnSnapshot(peer, sent)
 	}
 }
 

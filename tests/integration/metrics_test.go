@@ -1,18 +1,26 @@
 package integration
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/server"
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
@@ -73,6 +81,7 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 			"etcd_mvcc_current_revision":            11,
 			"etcd_mvcc_put_total":                   10,
 			"etcd_server_version":                   1,
+			"etcd_server_go_version":                1,
 			"etcd_server_leader_changes_seen_total": 1,
 		}
 		for name, v := range want {
@@ -91,8 +100,20 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 				t.Errorf("%s: %s missing", u, name)
 			}
 		}
-		if got["etcd_disk_wal_fsync_duration_seconds"] != nil && got["etcd_disk_wal_fsync_duration_seconds"].value < 10 {
-			t.Errorf("fsync histogram has %v samples", got["etcd_disk_wal_fsync_duration_seconds"].value)
+		for _, name := range []string{"etcd_disk_wal_fsync_duration_seconds", "etcd_server_apply_duration_seconds", "etcd_disk_backend_commit_duration_seconds"} {
+			if got[name] != nil && got[name].value < 10 {
+				t.Errorf("%s: %s has %v samples, want at least 10", u, name, got[name].value)
+			}
+		}
+		for _, name := range []string{"etcd_server_slow_apply_total", "etcd_server_quota_backend_bytes"} {
+			if got[name] == nil {
+				t.Errorf("%s: %s missing", u, name)
+			}
+		}
+		// Basic metrics leave out the latency histograms of --metrics
+		// extensive.
+		if got["grpc_server_handling_seconds"] != nil {
+			t.Errorf("%s: grpc_server_handling_seconds without --metrics extensive", u)
 		}
 	}
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", metricsPort))
@@ -132,5 +153,330 @@ func TestMetricsOverHTTPS(t *testing.T) {
 		if resp.StatusCode == http.StatusOK {
 			t.Fatal("plain http served on an https metrics URL")
 		}
+	}
+}
+
+// TestMetricsMove scrapes before and after writes: the series operators
+// alert on exist and count what happened.
+func TestMetricsMove(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	before := scrape(t, m.ClientURL+"/metrics")
+	for i := range 20 {
+		if _, err := c.Put(ctx, fmt.Sprint("k", i), strings.Repeat("v", 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease, err := c.Grant(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Revoke(ctx, lease.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, "k0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Txn(ctx).Then(clientv3.OpGet("k1")).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Compact(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Defragment(ctx, m.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(m.ClientURL + "/health")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/health: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	after := scrape(t, m.ClientURL+"/metrics")
+	value := func(s map[string]*struct{ value float64 }, name string) float64 {
+		if s[name] == nil {
+			return 0
+		}
+		return s[name].value
+	}
+	for _, tc := range []struct {
+		name string
+		grew float64 // at least
+	}{
+		{"etcd_server_proposals_committed_total", 24},
+		{"etcd_server_proposals_applied_total", 24},
+		{"etcd_mvcc_put_total", 20},
+		{"etcd_mvcc_delete_total", 1},
+		{"etcd_mvcc_txn_total", 1},
+		{"etcd_debugging_mvcc_keys_total", 19},
+		{"etcd_mvcc_current_revision", 21},
+		{"etcd_mvcc_compact_revision", 5},
+		{"etcd_debugging_server_lease_granted_total", 1},
+		{"etcd_debugging_server_lease_revoked_total", 1},
+		{"etcd_disk_wal_fsync_duration_seconds", 20},
+		{"etcd_disk_backend_commit_duration_seconds", 20},
+		{"etcd_server_apply_duration_seconds", 24},
+		{"grpc_server_started_total", 25},
+		{"grpc_server_handled_total", 25},
+		{"etcd_mvcc_db_total_size_in_bytes", 1},
+		{"etcd_network_client_grpc_received_bytes_total", 20 * 1000},
+		{"etcd_network_client_grpc_sent_bytes_total", 25},
+		{"etcd_server_health_success", 1},
+		{"etcd_disk_backend_defrag_duration_seconds", 1},
+		{"etcd_disk_backend_snapshot_duration_seconds", 1},
+	} {
+		if after[tc.name] == nil {
+			t.Errorf("%s missing", tc.name)
+			continue
+		}
+		if d := value(after, tc.name) - value(before, tc.name); d < tc.grew {
+			t.Errorf("%s grew by %v, want at least %v", tc.name, d, tc.grew)
+		}
+	}
+	if v := value(after, "etcd_mvcc_db_total_size_in_use_in_bytes"); v <= 0 || v > value(after, "etcd_mvcc_db_total_size_in_bytes") {
+		t.Errorf("db size in use %v, total %v", v, value(after, "etcd_mvcc_db_total_size_in_bytes"))
+	}
+	if after["etcd_server_health_failures"] == nil || value(after, "etcd_server_health_failures") != 0 {
+		t.Errorf("etcd_server_health_failures = %v", after["etcd_server_health_failures"])
+	}
+	if v := value(after, "etcd_server_proposals_pending"); v != 0 {
+		t.Errorf("proposals pending %v at rest", v)
+	}
+}
+
+// TestMetricsExtensiveSlowApplyAndPprof: --metrics extensive adds the gRPC
+// latency histograms; a request slower than --warning-apply-duration counts
+// in etcd_server_slow_apply_total; --enable-pprof serves /debug/pprof/.
+func TestMetricsExtensiveSlowApplyAndPprof(t *testing.T) {
+	m := testutil.StartMember(t, func(c *config.Config) {
+		c.Metrics, c.EnablePprof = "extensive", true
+		c.WarningApplyDuration = time.Nanosecond
+	})
+	c := m.Client(t)
+	ctx := ctxT(t)
+	for i := range 5 {
+		if _, err := c.Put(ctx, fmt.Sprint("k", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Get(ctx, "k1", clientv3.WithSerializable()); err != nil {
+		t.Fatal(err)
+	}
+	got := scrape(t, m.ClientURL+"/metrics")
+	if got["etcd_server_slow_apply_total"] == nil || got["etcd_server_slow_apply_total"].value < 6 {
+		t.Errorf("etcd_server_slow_apply_total = %v, want at least 6", got["etcd_server_slow_apply_total"])
+	}
+	if got["grpc_server_handling_seconds"] == nil || got["grpc_server_handling_seconds"].value < 6 {
+		t.Errorf("grpc_server_handling_seconds = %v with --metrics extensive", got["grpc_server_handling_seconds"])
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	for path, want := range map[string]string{
+		"/debug/pprof/":                  "goroutine",
+		"/debug/pprof/goroutine?debug=1": "goroutine profile",
+		"/debug/pprof/cmdline":           "",
+		"/debug/pprof/heap?debug=1":      "heap profile",
+		"/debug/pprof/profile?seconds=1": "",
+		"/debug/pprof/symbol":            "num_symbols",
+	} {
+		resp, err := hc.Get(m.ClientURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %.100q", path, resp.StatusCode, body)
+		}
+	}
+
+	plain := testutil.StartMember(t)
+	resp, err := hc.Get(plain.ClientURL + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without --enable-pprof: %d", resp.StatusCode)
+	}
+	// --log-level debug serves the profiles too, as in etcd.
+	debug := testutil.StartMember(t, func(c *config.Config) { c.LogLevel = "debug" })
+	if resp, err = hc.Get(debug.ClientURL + "/debug/pprof/"); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/debug/pprof/ with --log-level debug: %d", resp.StatusCode)
+	}
+	// /debug/vars is always there: expvar's JSON, GET only.
+	if resp, err = hc.Get(plain.ClientURL + "/debug/vars"); err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&vars)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || vars["memstats"] == nil || vars["cmdline"] == nil {
+		t.Errorf("/debug/vars: %d %v %d vars", resp.StatusCode, err, len(vars))
+	}
+	if resp, err = hc.Post(plain.ClientURL+"/debug/vars", "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /debug/vars: %d", resp.StatusCode)
+	}
+}
+
+// TestMetricsPeers: a three-member cluster reports round trips to its peers
+// and the bytes it sends them and receives from them; after a member
+// stops, the others count messages they failed to send it.
+func TestMetricsPeers(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	if _, err := c.Client(t).Put(ctxT(t), "k", strings.Repeat("v", 10000)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, m := range c.Members {
+		for {
+			got := scrape(t, m.ClientURL+"/metrics")
+			rtt := got["etcd_network_peer_round_trip_time_seconds"]
+			sent, received := got["etcd_network_peer_sent_bytes_total"], got["etcd_network_peer_received_bytes_total"]
+			if rtt != nil && rtt.value > 0 && got["etcd_server_has_leader"].value == 1 && sent != nil && sent.value > 0 &&
+				received != nil && received.value > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: peer round trips %v, bytes sent %v, received %v", m.Config.Name, rtt, sent, received)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	leader := -1
+	for i, m := range c.Members {
+		if scrape(t, m.ClientURL+"/metrics")["etcd_server_is_leader"].value == 1 {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no leader")
+	}
+	// The leader's writes to a stopped follower fail.
+	c.Members[(leader+1)%3].Stop()
+	cli := c.Members[leader].Client(t)
+	for {
+		if _, err := cli.Put(ctxT(t), "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		if f := scrape(t, c.Members[leader].ClientURL+"/metrics")["etcd_network_peer_sent_failures_total"]; f != nil && f.value > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no send failures counted to a stopped member")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMetricsHTTPSNeedsCert: an https metrics URL without client
+// certificate settings is refused with etcd's error.
+func TestMetricsHTTPSNeedsCert(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	u := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+	cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
+	cfg.ListenPeerURLs = []url.URL{{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}}
+	cfg.ListenMetricsURLs = []url.URL{{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}}
+	srv, err := server.New(cfg, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Start(ctx)
+	if err == nil {
+		srv.Close()
+	}
+	if want := "client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url"; err == nil || err.Error() != want {
+		t.Fatalf("start: %v, want %q", err, want)
+	}
+}
+
+// TestMetricsSlowReadIndex: a member that lost its quorum cannot get a read
+// index; each retry and the final timeout count as slow read indexes.
+func TestMetricsSlowReadIndex(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	if _, err := c.Client(t).Put(ctxT(t), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	c.Members[1].Stop()
+	c.Members[2].Stop()
+	m := c.Members[0]
+	before := scrape(t, m.ClientURL+"/metrics")["etcd_server_slow_read_indexes_total"]
+	if before == nil || before.value != 0 {
+		t.Fatalf("etcd_server_slow_read_indexes_total before: %v", before)
+	}
+	// The client retries a read refused for want of a leader until its
+	// deadline; the member's request timeout is 6s.
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	if _, err := m.Client(t).Get(ctx, "k"); err == nil {
+		t.Fatal("linearizable read without a quorum succeeded")
+	}
+	after := scrape(t, m.ClientURL+"/metrics")
+	if got := after["etcd_server_slow_read_indexes_total"]; got == nil || got.value < 2 {
+		t.Fatalf("etcd_server_slow_read_indexes_total = %v, want at least 2", got)
+	}
+	if after["etcd_server_read_indexes_failed_total"] == nil {
+		t.Fatal("etcd_server_read_indexes_failed_total missing")
+	}
+	// Writes fail too, and count as failed proposals; the member has no
+	// leader any more.
+	pctx, pcancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer pcancel()
+	if _, err := m.Client(t).Put(pctx, "k", "v2"); err == nil {
+		t.Fatal("write without a quorum succeeded")
+	}
+	after = scrape(t, m.ClientURL+"/metrics")
+	if got := after["etcd_server_proposals_failed_total"]; got == nil || got.value < 1 {
+		t.Errorf("etcd_server_proposals_failed_total = %v, want at least 1", got)
+	}
+	if got := after["etcd_server_has_leader"]; got == nil || got.value != 0 {
+		t.Errorf("etcd_server_has_leader = %v without a quorum", got)
+	}
+}
+
+// TestMetricsOverUnixSocket: a unix --listen-metrics-urls serves /metrics
+// on a socket file, as etcd's does.
+func TestMetricsOverUnixSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "cairn-m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "metrics.sock")
+	testutil.StartMember(t, func(c *config.Config) {
+		c.ListenMetricsURLs = []url.URL{{Scheme: "unix", Host: sock}}
+	})
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
+	resp, err := hc.Get("http://metrics/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "etcd_server_has_leader 1") {
+		t.Fatalf("metrics over a unix socket: %d %.200s", resp.StatusCode, body)
 	}
 }

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -35,9 +37,28 @@ func TestQuotaNoSpaceAndRecovery(t *testing.T) {
 	if err != nil || len(alarms.Alarms) != 1 || alarms.Alarms[0].Alarm != pb.AlarmType_NOSPACE {
 		t.Fatalf("alarms: %v %v", alarms, err)
 	}
-	st, _ := c.Status(ctx, m.Endpoint)
-	if len(st.Errors) == 0 {
-		t.Fatalf("status does not report the alarm: %v", st)
+	st, err := c.Status(ctx, m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Errors) != 1 || st.Errors[0] != "memberID:10276657743932975437 alarm:NOSPACE " {
+		t.Fatalf("status does not report the alarm: %q", st.Errors)
+	}
+	if st.DbSize < 4<<20 || st.DbSizeInUse <= 0 || st.DbSizeInUse > st.DbSize || st.DbSizeQuota != 4<<20 {
+		t.Fatalf("status sizes: db %d, in use %d, quota %d", st.DbSize, st.DbSizeInUse, st.DbSizeQuota)
+	}
+	// /health fails on the alarm, and counts the failure.
+	resp, err := http.Get(m.ClientURL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || string(body) != `{"health":"false","reason":"ALARM NOSPACE"}` {
+		t.Fatalf("/health under NOSPACE: %d %s", resp.StatusCode, body)
+	}
+	if got := scrape(t, m.ClientURL+"/metrics")["etcd_server_health_failures"]; got == nil || got.value != 1 {
+		t.Fatalf("etcd_server_health_failures = %v, want 1", got)
 	}
 	// Writes fail even when small; reads and deletes work.
 	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
@@ -62,9 +83,12 @@ func TestQuotaNoSpaceAndRecovery(t *testing.T) {
 	if _, err := c.Defragment(ctx, m.Endpoint); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = c.Status(ctx, m.Endpoint)
-	if st.DbSize >= 4<<20 {
-		t.Fatalf("db still %d bytes after compaction and defrag", st.DbSize)
+	st, err = c.Status(ctx, m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DbSize >= 4<<20 || st.DbSizeInUse > st.DbSize {
+		t.Fatalf("db still %d bytes (%d in use) after compaction and defrag", st.DbSize, st.DbSizeInUse)
 	}
 	// Still refused until the alarm is disarmed.
 	if _, err := c.Put(ctx, "small", "v"); err != rpctypes.ErrNoSpace {
