@@ -41,6 +41,10 @@ type peer struct {
 		conn *grpc.ClientConn
 	}
 	snapshotting atomic.Bool
+	// activeSince is when the peer last became reachable (unix nanos), 0
+	// while it is not: set by a frame or ping that went through, cleared
+	// by a broken stream or a failed ping.
+	activeSince atomic.Int64
 	// unsent counts messages queued or taken for a frame but not yet
 	// handed to gRPC (or lost with a broken stream).
 	unsent atomic.Int64
@@ -58,34 +62,52 @@ func newPeer(t *Transport, id uint64, urls []string) *peer {
 
 func (p *peer) start() {
 	go p.run()
-	if p.t.cfg.OnRTT != nil {
-		go p.probe()
-	}
+	go p.probe()
 }
 
-// probe measures the round trip to the peer now and then.
+// probe measures the round trip to the peer at once and then now and
+// then; it also keeps the peer's reachability current between members that
+// have no raft traffic to exchange (two followers). While the peer cannot
+// be reached it is probed more often, backing off up to the interval, so
+// that a peer that comes up counts as reachable soon.
 func (p *peer) probe() {
-	tick := time.NewTicker(p.t.cfg.ProbeInterval)
-	defer tick.Stop()
+	retry := minBackoff
 	for {
+		conn, err := p.connection()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
+			start := time.Now()
+			err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
+			cancel()
+			if err == nil && p.t.cfg.OnRTT != nil {
+				p.t.cfg.OnRTT(p.id, time.Since(start))
+			}
+			p.t.checkRemoved(err)
+			p.t.checkForeign(p.id, err)
+		}
+		p.setActive(err == nil)
+		wait := p.t.cfg.ProbeInterval
+		if err != nil {
+			wait = min(retry, wait)
+			retry = min(2*retry, p.t.cfg.ProbeInterval)
+		} else {
+			retry = minBackoff
+		}
 		select {
 		case <-p.ctx.Done():
 			return
-		case <-tick.C:
+		case <-time.After(wait):
 		}
-		conn, err := p.connection()
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
-		start := time.Now()
-		err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
-		cancel()
-		if err == nil {
-			p.t.cfg.OnRTT(p.id, time.Since(start))
-		}
-		p.t.checkRemoved(err)
 	}
+}
+
+// setActive records whether the peer was just reached.
+func (p *peer) setActive(ok bool) {
+	if !ok {
+		p.activeSince.Store(0)
+		return
+	}
+	p.activeSince.CompareAndSwap(0, time.Now().UnixNano())
 }
 
 // drain waits until the peer's queue is empty, timeout passes or closed is
@@ -175,6 +197,7 @@ func (p *peer) run() {
 		if p.ctx.Err() != nil {
 			return
 		}
+		p.setActive(false)
 		p.t.lg.Debug("raft stream to peer broke; reconnecting", "peer", p.id, "error", err)
 		p.t.reporter.ReportUnreachable(p.id)
 		select {
@@ -223,10 +246,12 @@ func (p *peer) stream() error {
 				// The peer ended the stream: its status says why.
 				err = st.RecvMsg(&Frame{})
 				p.t.checkRemoved(err)
+				p.t.checkForeign(p.id, err)
 			}
 			return err
 		}
 		p.unsent.Add(-int64(len(batch)))
+		p.setActive(true)
 		batch = batch[:0]
 		select {
 		case m := <-p.msgc:
