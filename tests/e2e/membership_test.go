@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,5 +271,46 @@ func checkAllAckedPrefix(t *testing.T, ms []*procMember, prefix string, acked ma
 				t.Fatalf("%s lost acknowledged key %s", m.name, k)
 			}
 		}
+	}
+}
+
+// TestGracefulStopHandsOverLeadership stops the leader of a 3-process
+// cluster with SIGTERM: it hands leadership to a follower before it exits
+// (exit status 0), so the others have a leader at once instead of after an
+// election timeout, and writes go on.
+func TestGracefulStopHandsOverLeadership(t *testing.T) {
+	ms := startProcCluster(t, 3)
+	li := findLeader(t, ms)
+	leader := ms[li]
+	oldID := memberID(t, leader)
+	stopAt := time.Now()
+	if err := leader.p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-leader.p.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the leader did not stop on SIGTERM:\n%s", leader.p.logs)
+	}
+	t.Logf("the leader stopped %v after SIGTERM", time.Since(stopAt).Round(time.Millisecond))
+	if code := leader.p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM:\n%s", code, leader.p.logs)
+	}
+	if leader.p.logs.find("handed over leadership before stopping") == "" {
+		t.Fatalf("the leader stopped without handing over leadership:\n%s", leader.p.logs)
+	}
+	rest := append(append([]*procMember{}, ms[:li]...), ms[li+1:]...)
+	for _, m := range rest {
+		c := m.p.client(t)
+		st, err := c.Status(ctxT(t, 5*time.Second), m.p.endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Leader == 0 || st.Leader == oldID {
+			t.Fatalf("%s: leader %x right after the old leader %x stopped", m.name, st.Leader, oldID)
+		}
+	}
+	if _, err := clusterClient(t, rest).Put(ctxT(t, 10*time.Second), "after-handover", "v"); err != nil {
+		t.Fatal(err)
 	}
 }
