@@ -179,6 +179,9 @@ func TestClusterMembershipLifecycle(t *testing.T) {
 		return refused // e.g. no leader yet while the cluster notices
 	})
 	wantEtcdError(t, "remove under strict reconfiguration", refused, codes.Unavailable, "etcdserver: unhealthy cluster")
+	// Any addition, a learner's too, needs every voter reachable.
+	_, err = survivor.MemberAddAsLearner(ctx, []string{fmt.Sprintf("http://127.0.0.1:%d", freePort(t))})
+	wantEtcdError(t, "add under strict reconfiguration", err, codes.Unavailable, "etcdserver: unhealthy cluster")
 	ms[1].start(t)
 
 	// Full restart: every acknowledged key, the same hash everywhere.
