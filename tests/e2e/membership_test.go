@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // wantEtcdError checks err is etcd's error with exactly that text and code,
@@ -315,5 +319,54 @@ func TestGracefulStopHandsOverLeadership(t *testing.T) {
 	}
 	if _, err := clusterClient(t, rest).Put(ctxT(t, 10*time.Second), "after-handover", "v"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMinorityAnswersInBoundedTime kills two members of a 3-process
+// cluster: the survivor answers writes and linearizable reads with etcd's
+// errors (`etcdserver: no leader` or `etcdserver: request timed out`,
+// Unavailable) within a few seconds instead of hanging, and still serves
+// serializable reads. The requests go over a plain gRPC connection, as
+// clientv3 would retry Unavailable reads until its deadline.
+func TestMinorityAnswersInBoundedTime(t *testing.T) {
+	ms := startProcCluster(t, 3)
+	if _, err := clusterClient(t, ms).Put(ctxT(t, 10*time.Second), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	ms[0].p.kill()
+	ms[1].p.kill()
+	conn, err := grpc.NewClient(ms[2].p.endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	kv := pb.NewKVClient(conn)
+	want := func(what string, call func(ctx context.Context) error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		err := call(ctx)
+		took := time.Since(start)
+		st, _ := status.FromError(err)
+		if st.Code() != codes.Unavailable || (st.Message() != "etcdserver: no leader" && st.Message() != "etcdserver: request timed out") {
+			t.Fatalf("%s on a minority: %v, want etcd's no leader or request timed out", what, err)
+		}
+		if took > 10*time.Second {
+			t.Fatalf("%s on a minority took %v", what, took)
+		}
+		t.Logf("%s on a minority: %q after %v", what, st.Message(), took.Round(time.Millisecond))
+	}
+	want("put", func(ctx context.Context) error {
+		_, err := kv.Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("w")})
+		return err
+	})
+	want("linearizable range", func(ctx context.Context) error {
+		_, err := kv.Range(ctx, &pb.RangeRequest{Key: []byte("k")})
+		return err
+	})
+	r, err := kv.Range(ctxT(t, 5*time.Second), &pb.RangeRequest{Key: []byte("k"), Serializable: true})
+	if err != nil || len(r.Kvs) != 1 || string(r.Kvs[0].Value) != "v" {
+		t.Fatalf("serializable range on a minority: %v %v", r, err)
 	}
 }
