@@ -193,20 +193,11 @@ func (s *Server) published(id uint64) bool {
 }
 
 // connected reports whether member id is reachable now: this member, or a
-// peer the transport reaches; the leader also needs raft to have heard
-// from it lately.
+// peer the transport reaches, as etcd asks its transport. (Raft's
+// RecentActive would not do: the leader clears it for every follower at
+// each quorum check, and a check right then would find nobody.)
 func (s *Server) connected(id uint64) bool {
-	if id == s.memberID {
-		return true
-	}
-	if s.transport.ActiveSince(id).IsZero() {
-		return false
-	}
-	if !s.node.IsLeader() {
-		return true
-	}
-	pr, ok := s.node.Status().Progress[id]
-	return ok && pr.RecentActive
+	return id == s.memberID || !s.transport.ActiveSince(id).IsZero()
 }
 
 // checkQuorumAfterAdd applies --strict-reconfig-check to an addition, as
