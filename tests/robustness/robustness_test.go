@@ -159,7 +159,7 @@ func runScenario(t *testing.T, sc scenario) {
 
 // settleQuiet is how long the store's revision must hold still before
 // the final read counts as final.
-const settleQuiet = 1500 * time.Millisecond
+const settleQuiet = 2 * time.Second
 
 // settledState reads the final state once no write is still on its way. A
 // write whose client gave up (a timeout while a member was frozen or cut
