@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -93,12 +94,42 @@ func (p *peer) probe() {
 		} else {
 			retry = minBackoff
 		}
-		select {
-		case <-p.ctx.Done():
+		if err != nil {
+			select {
+			case <-p.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			continue
+		}
+		if p.waitDropped(conn, wait) {
+			// The connection broke (the peer died or closed it): the
+			// peer is unreachable until a probe gets through again.
+			p.setActive(false)
+			select {
+			case <-p.ctx.Done():
+				return
+			case <-time.After(minBackoff):
+			}
+			continue
+		}
+		if p.ctx.Err() != nil {
 			return
-		case <-time.After(wait):
 		}
 	}
+}
+
+// waitDropped waits for d, or until the ready connection conn leaves the
+// ready state, which it reports: a peer that dies is noticed at once, not
+// at the next probe.
+func (p *peer) waitDropped(conn *grpc.ClientConn, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(p.ctx, d)
+	defer cancel()
+	if conn.GetState() != connectivity.Ready {
+		<-ctx.Done()
+		return false
+	}
+	return conn.WaitForStateChange(ctx, connectivity.Ready)
 }
 
 // setActive records whether the peer was just reached.

@@ -36,7 +36,7 @@ func memberID(t *testing.T, m *procMember) uint64 {
 	defer cancel()
 	st, err := c.Status(ctx, m.p.endpoint)
 	if err != nil {
-		t.Fatalf("%s: status: %v", m.name, err)
+		t.Fatalf("%s: status: %v\n%s", m.name, err, m.p.logs)
 	}
 	return st.Header.MemberId
 }
@@ -169,11 +169,12 @@ func TestClusterMembershipLifecycle(t *testing.T) {
 	// With m2 down, removing a live member would leave one live member of
 	// two: --strict-reconfig-check refuses it; removing the dead one is
 	// allowed but not done here.
+	liveID := memberID(t, ms[2])
 	ms[1].p.kill()
 	survivor := ms[0].p.client(t)
 	var refused error
 	retryUntil(t, "strict reconfiguration refuses the removal", 20*time.Second, func() error {
-		_, refused = survivor.MemberRemove(ctx, memberID(t, ms[2]))
+		_, refused = survivor.MemberRemove(ctx, liveID)
 		if refused == nil {
 			return errors.New("a removal that breaks quorum was accepted")
 		}
@@ -264,6 +265,9 @@ func checkAllAckedPrefix(t *testing.T, ms []*procMember, prefix string, acked ma
 			hash = h.Hash
 		} else if h.Hash != hash {
 			t.Fatalf("%s: hash %x differs from %x at rev %d", m.name, h.Hash, hash, rev)
+		}
+		if h.CompactRevision != -1 || h.HashRevision != rev {
+			t.Fatalf("%s: hashkv reports compact revision %d and hash revision %d, want -1 (nothing compacted) and %d", m.name, h.CompactRevision, h.HashRevision, rev)
 		}
 		local, err := c.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithSerializable(), clientv3.WithRev(rev))
 		if err != nil {
