@@ -10,7 +10,19 @@ import "go.etcd.io/raft/v3/raftpb"
 // another, up to maxBytes of entries. Raft treats the merged append exactly
 // as the run: the same entries after the same (index, term), the newest
 // commit, and one acknowledgement of the last index where the follower
-// would have sent one per append.
+// would have sent one per append; a rejection of the first append would
+// have rejected the rest too (they continue its entries), and one ack or
+// rejection frees the leader's inflight window as the run's would.
+//
+// One case differs: a follower drops an append whose previous index is
+// below its commit index and answers with that commit index. Merged, the
+// later appends of the run are dropped with it, where alone they would
+// have been appended. Nothing is lost: the leader's next append (at the
+// latest after the next heartbeat) no longer matches the follower's log,
+// is rejected, and the leader probes back from what the follower holds.
+// It only arises when a probe (sent after the leader lost track of the
+// follower) and appends sent on a late acknowledgement share a Ready, so
+// it costs at most a heartbeat, rarely.
 func coalesceAppends(msgs []*raftpb.Message, maxBytes uint64) []*raftpb.Message {
 	if len(msgs) < 2 {
 		return msgs

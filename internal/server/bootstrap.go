@@ -34,11 +34,13 @@ type identity struct {
 }
 
 // checkForeignDataDir refuses a data dir written by etcd itself: its files
-// are not ours, and opening the engine there would mix the two.
+// are not ours, and opening the engine there would mix the two. etcd's
+// marks are its WAL directory and its bbolt file; member/snap alone is not
+// one, as this member receives state snapshots there.
 func checkForeignDataDir(dataDir string) error {
-	for _, sub := range []string{"wal", "snap"} {
+	for _, sub := range []string{"wal", filepath.Join("snap", "db")} {
 		if _, err := os.Stat(filepath.Join(memberDir(dataDir), sub)); err == nil {
-			return fmt.Errorf("data dir %q holds etcd's own files (member/%s); restore an etcd snapshot into a new data dir instead", dataDir, sub)
+			return fmt.Errorf("data dir %q holds etcd's own files (member/%s); restore an etcd snapshot into a new data dir instead", dataDir, filepath.ToSlash(sub))
 		}
 	}
 	return nil

@@ -77,7 +77,8 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 		if s.countLearners() >= s.cfg.MaxLearners {
 			return nil, membership.ErrTooManyLearners
 		}
-	} else if err := s.checkQuorumAfterAdd(); err != nil {
+	}
+	if err := s.checkQuorumAfterAdd(learner); err != nil {
 		return nil, err
 	}
 	m.IsLearner = learner
@@ -184,29 +185,59 @@ func (s *Server) started(id uint64) bool {
 	return ok && pr.RecentActive
 }
 
-// checkQuorumAfterAdd refuses (with --strict-reconfig-check) to add a voter
-// when the started voters would not be a quorum of the larger cluster.
-func (s *Server) checkQuorumAfterAdd() error {
+// published reports whether member id published its name, which is how
+// etcd counts a member as started.
+func (s *Server) published(id uint64) bool {
+	m := s.cluster.Member(id)
+	return m != nil && m.Name != ""
+}
+
+// connected reports whether member id is reachable now: this member, or a
+// peer the transport reaches, as etcd asks its transport. (Raft's
+// RecentActive would not do: the leader clears it for every follower at
+// each quorum check, and a check right then would find nobody.)
+func (s *Server) connected(id uint64) bool {
+	return id == s.memberID || !s.transport.ActiveSince(id).IsZero()
+}
+
+// checkQuorumAfterAdd applies --strict-reconfig-check to an addition, as
+// etcd does: a voter needs the started voters to be a quorum of the larger
+// cluster (a one-member cluster may always grow, so that a cluster restored
+// from a backup can), and any addition needs every voter reachable.
+func (s *Server) checkQuorumAfterAdd(learner bool) error {
 	if !s.cfg.StrictReconfigCheck {
 		return nil
 	}
 	voters := s.cluster.Voters()
-	started := 0
-	for _, m := range voters {
-		if s.started(m.ID) {
-			started++
+	if !learner {
+		started := 0
+		for _, m := range voters {
+			if s.published(m.ID) {
+				started++
+			}
+		}
+		total := len(voters) + 1
+		if !(started == 1 && total == 2) && started < total/2+1 {
+			return v3rpc.ErrNotEnoughStarted
 		}
 	}
-	if started < (len(voters)+1)/2+1 {
-		return v3rpc.ErrNotEnoughStarted
+	for _, m := range voters {
+		if !s.connected(m.ID) {
+			return v3rpc.ErrUnhealthy
+		}
 	}
 	return nil
 }
 
-// checkQuorumAfterRemove refuses (with --strict-reconfig-check) to remove a
-// voter when the remaining started voters would not be a quorum.
+// checkQuorumAfterRemove applies --strict-reconfig-check to a removal, as
+// etcd does: learners go freely; the started voters that remain must be a
+// quorum of the remaining voters; an unreachable member may go, but a
+// reachable one only if enough reachable voters stay for a quorum.
 func (s *Server) checkQuorumAfterRemove(id uint64) error {
 	if !s.cfg.StrictReconfigCheck {
+		return nil
+	}
+	if m := s.cluster.Member(id); m != nil && m.IsLearner {
 		return nil
 	}
 	voters := s.cluster.Voters()
@@ -216,15 +247,24 @@ func (s *Server) checkQuorumAfterRemove(id uint64) error {
 			continue
 		}
 		remaining++
-		if s.started(m.ID) {
+		if s.published(m.ID) {
 			started++
 		}
 	}
-	if remaining == 0 {
-		return v3rpc.ErrNotEnoughStarted
-	}
 	if started < remaining/2+1 {
 		return v3rpc.ErrNotEnoughStarted
+	}
+	if id != s.memberID && !s.connected(id) {
+		return nil
+	}
+	active := 0
+	for _, m := range voters {
+		if s.connected(m.ID) {
+			active++
+		}
+	}
+	if active-1 < 1+(len(voters)-1)/2 {
+		return v3rpc.ErrUnhealthy
 	}
 	return nil
 }

@@ -93,7 +93,10 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, err
 	if err != nil {
 		return nil, err
 	}
-	return &pb.HashKVResponse{Header: &pb.ResponseHeader{}, Hash: hash, CompactRevision: max(compact, 0), HashRevision: hashRev}, nil
+	if compact <= 0 {
+		compact = -1 // nothing compacted yet: etcd reports -1
+	}
+	return &pb.HashKVResponse{Header: &pb.ResponseHeader{}, Hash: hash, CompactRevision: compact, HashRevision: hashRev}, nil
 }
 
 // Hash implements v3rpc.MaintenanceBackend.

@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -41,6 +42,10 @@ type peer struct {
 		conn *grpc.ClientConn
 	}
 	snapshotting atomic.Bool
+	// activeSince is when the peer last became reachable (unix nanos), 0
+	// while it is not: set by a frame or ping that went through, cleared
+	// by a broken stream or a failed ping.
+	activeSince atomic.Int64
 	// unsent counts messages queued or taken for a frame but not yet
 	// handed to gRPC (or lost with a broken stream).
 	unsent atomic.Int64
@@ -58,34 +63,82 @@ func newPeer(t *Transport, id uint64, urls []string) *peer {
 
 func (p *peer) start() {
 	go p.run()
-	if p.t.cfg.OnRTT != nil {
-		go p.probe()
+	go p.probe()
+}
+
+// probe measures the round trip to the peer at once and then now and
+// then; it also keeps the peer's reachability current between members that
+// have no raft traffic to exchange (two followers). While the peer cannot
+// be reached it is probed more often, backing off up to the interval, so
+// that a peer that comes up counts as reachable soon.
+func (p *peer) probe() {
+	retry := minBackoff
+	for {
+		conn, err := p.connection()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
+			start := time.Now()
+			err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
+			cancel()
+			if err == nil && p.t.cfg.OnRTT != nil {
+				p.t.cfg.OnRTT(p.id, time.Since(start))
+			}
+			p.t.checkRemoved(err)
+			p.t.checkForeign(p.id, err)
+		}
+		p.setActive(err == nil)
+		wait := p.t.cfg.ProbeInterval
+		if err != nil {
+			wait = min(retry, wait)
+			retry = min(2*retry, p.t.cfg.ProbeInterval)
+		} else {
+			retry = minBackoff
+		}
+		if err != nil {
+			select {
+			case <-p.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			continue
+		}
+		if p.waitDropped(conn, wait) {
+			// The connection broke (the peer died or closed it): the
+			// peer is unreachable until a probe gets through again.
+			p.setActive(false)
+			select {
+			case <-p.ctx.Done():
+				return
+			case <-time.After(minBackoff):
+			}
+			continue
+		}
+		if p.ctx.Err() != nil {
+			return
+		}
 	}
 }
 
-// probe measures the round trip to the peer now and then.
-func (p *peer) probe() {
-	tick := time.NewTicker(p.t.cfg.ProbeInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		conn, err := p.connection()
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
-		start := time.Now()
-		err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
-		cancel()
-		if err == nil {
-			p.t.cfg.OnRTT(p.id, time.Since(start))
-		}
-		p.t.checkRemoved(err)
+// waitDropped waits for d, or until the ready connection conn leaves the
+// ready state, which it reports: a peer that dies is noticed at once, not
+// at the next probe.
+func (p *peer) waitDropped(conn *grpc.ClientConn, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(p.ctx, d)
+	defer cancel()
+	if conn.GetState() != connectivity.Ready {
+		<-ctx.Done()
+		return false
 	}
+	return conn.WaitForStateChange(ctx, connectivity.Ready)
+}
+
+// setActive records whether the peer was just reached.
+func (p *peer) setActive(ok bool) {
+	if !ok {
+		p.activeSince.Store(0)
+		return
+	}
+	p.activeSince.CompareAndSwap(0, time.Now().UnixNano())
 }
 
 // drain waits until the peer's queue is empty, timeout passes or closed is
@@ -175,6 +228,7 @@ func (p *peer) run() {
 		if p.ctx.Err() != nil {
 			return
 		}
+		p.setActive(false)
 		p.t.lg.Debug("raft stream to peer broke; reconnecting", "peer", p.id, "error", err)
 		p.t.reporter.ReportUnreachable(p.id)
 		select {
@@ -227,11 +281,13 @@ func (p *peer) stream() error {
 				// The peer ended the stream: its status says why.
 				err = st.RecvMsg(&Frame{})
 				p.t.checkRemoved(err)
+				p.t.checkForeign(p.id, err)
 			}
 			return err
 		}
 		p.unsent.Add(-int64(len(batch)))
 		p.t.sent(p.id, len(buf))
+		p.setActive(true)
 		batch = batch[:0]
 		select {
 		case m := <-p.msgc:

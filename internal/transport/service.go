@@ -140,6 +140,10 @@ func (s *server) check(ctx context.Context) (uint64, error) {
 	cid, _ := strconv.ParseUint(first(md.Get(mdCluster)), 16, 64)
 	from, _ := strconv.ParseUint(first(md.Get(mdFrom)), 16, 64)
 	if cid != 0 && cid != s.t.cfg.ClusterID {
+		if _, logged := s.t.foreign.LoadOrStore(fmt.Sprintf("from %x/%x", from, cid), true); !logged {
+			s.t.lg.Warn("refused a peer of another cluster", "from", fmt.Sprintf("%x", from),
+				"remote-cluster-id", fmt.Sprintf("%x", cid), "local-cluster-id", fmt.Sprintf("%x", s.t.cfg.ClusterID))
+		}
 		return 0, status.Error(codes.FailedPrecondition, fmt.Sprintf("%v: cluster ID %x, ours %x", ErrClusterMismatch, cid, s.t.cfg.ClusterID))
 	}
 	if from != 0 && s.h.IsRemoved(from) {
@@ -179,6 +183,7 @@ func (s *server) raftStream(stream grpc.ServerStream) error {
 			return err
 		}
 		s.t.received(from, len(f.B))
+		s.t.heardFrom(from)
 		// Raft refuses some messages (a response from a peer it does not
 		// track yet, while the initial configuration is being applied);
 		// that must not cost the rest of the stream.

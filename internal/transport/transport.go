@@ -91,6 +91,10 @@ type Transport struct {
 	closed  chan struct{}
 	wg      sync.WaitGroup
 	removed sync.Once
+	// foreign holds the peers (sending side) and remote senders
+	// (receiving side) already logged as belonging to another cluster, so
+	// that each is logged once, not at every reconnection.
+	foreign sync.Map
 }
 
 // ErrRemoved is what peers answer a member that was removed from the
@@ -105,6 +109,21 @@ func (t *Transport) checkRemoved(err error) {
 	if t.cfg.OnRemoved != nil {
 		t.removed.Do(t.cfg.OnRemoved)
 	}
+}
+
+// checkForeign logs, once per peer, that the peer refused this member as
+// one of another cluster: this member's data dir (whose cluster ID it
+// keeps across restarts, whatever the --initial-* flags say) belongs to
+// another cluster than the member now at the peer's URLs.
+func (t *Transport) checkForeign(peer uint64, err error) {
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), ErrClusterMismatch.Error()) {
+		return
+	}
+	if _, logged := t.foreign.LoadOrStore(fmt.Sprintf("to %x", peer), true); logged {
+		return
+	}
+	t.lg.Error("a peer refused this member: the member at its URLs belongs to another cluster than this data dir",
+		"peer", fmt.Sprintf("%x", peer), "local-cluster-id", fmt.Sprintf("%x", t.cfg.ClusterID), "error", status.Convert(err).Message())
 }
 
 // New creates a transport; Serve starts receiving, AddPeer starts sending.
@@ -249,6 +268,33 @@ func (t *Transport) received(peer uint64, n int) {
 func (t *Transport) snapshotDone(peer uint64, sent bool) {
 	if t.cfg.OnSnapshot != nil {
 		t.cfg.OnSnapshot(peer, sent)
+	}
+}
+
+// ActiveSince is when member id last became reachable from here, the zero
+// time while it is not (or is not a known peer). A peer counts as reached
+// when a raft frame or a probe went through, or a raft frame came from it.
+func (t *Transport) ActiveSince(id uint64) time.Time {
+	t.mu.Lock()
+	p, ok := t.mu.peers[id]
+	t.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	ns := p.activeSince.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// heardFrom records that member id just reached this member.
+func (t *Transport) heardFrom(id uint64) {
+	t.mu.Lock()
+	p, ok := t.mu.peers[id]
+	t.mu.Unlock()
+	if ok {
+		p.setActive(true)
 	}
 }
 

@@ -98,9 +98,8 @@ func (s *MaintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequ
 	if err := s.be.MoveLeader(ctx, r.TargetID); err != nil {
 		return nil, togRPCError(err)
 	}
-	h := &pb.ResponseHeader{}
-	s.hdr.FillHeader(h)
-	return &pb.MoveLeaderResponse{Header: h}, nil
+	// etcd answers MoveLeader without a header (etcdctl -w json prints {}).
+	return &pb.MoveLeaderResponse{}, nil
 }
 
 // Defragment implements etcdserverpb.MaintenanceServer.

@@ -14,35 +14,48 @@ import (
 
 // procMember is one member of a process-level cluster.
 type procMember struct {
-	name, dataDir   string
-	clientPort      int
-	peerPort        int
-	p               *proc
-	initialCluster  string
-	clusterStateNew bool
+	name, dataDir  string
+	clientPort     int
+	peerPort       int
+	p              *proc
+	initialCluster string
+	// state is --initial-cluster-state ("new" unless set), token
+	// --initial-cluster-token ("e2e-cluster" unless set), and extra more
+	// flags.
+	state, token string
+	extra        []string
 }
+
+func (m *procMember) peerURL() string { return fmt.Sprintf("http://127.0.0.1:%d", m.peerPort) }
 
 func (m *procMember) start(t *testing.T) {
 	t.Helper()
-	peer := fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
-	m.p = startEtcd(t, m.dataDir, m.clientPort,
+	state, token := m.state, m.token
+	if state == "" {
+		state = "new"
+	}
+	if token == "" {
+		token = "e2e-cluster"
+	}
+	args := []string{
 		"--name", m.name,
-		"--listen-peer-urls", peer,
-		"--initial-advertise-peer-urls", peer,
+		"--listen-peer-urls", m.peerURL(),
+		"--initial-advertise-peer-urls", m.peerURL(),
 		"--initial-cluster", m.initialCluster,
-		"--initial-cluster-token", "e2e-cluster",
-		"--initial-cluster-state", "new",
-	)
+		"--initial-cluster-token", token,
+		"--initial-cluster-state", state,
+	}
+	m.p = startEtcd(t, m.dataDir, m.clientPort, append(args, m.extra...)...)
 }
 
 // startProcCluster starts n members together (each blocks until a quorum
 // is up, so they start concurrently).
-func startProcCluster(t *testing.T, n int) []*procMember {
+func startProcCluster(t *testing.T, n int, extra ...string) []*procMember {
 	t.Helper()
 	var ms []*procMember
 	var parts []string
 	for i := 0; i < n; i++ {
-		m := &procMember{name: fmt.Sprintf("m%d", i), dataDir: t.TempDir(), clientPort: freePort(t), peerPort: freePort(t)}
+		m := &procMember{name: fmt.Sprintf("m%d", i), dataDir: t.TempDir(), clientPort: freePort(t), peerPort: freePort(t), extra: extra}
 		ms = append(ms, m)
 		parts = append(parts, fmt.Sprintf("%s=http://127.0.0.1:%d", m.name, m.peerPort))
 	}

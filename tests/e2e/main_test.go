@@ -82,6 +82,18 @@ func (l *logBuffer) add(s string) {
 	l.mu.Unlock()
 }
 
+// find returns the first line containing s, or "".
+func (l *logBuffer) find(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
 func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -101,6 +113,21 @@ func freePort(t *testing.T) int {
 // startEtcd starts the server on dataDir with a client URL on port and
 // waits until it logs that it serves clients.
 func startEtcd(t *testing.T, dataDir string, port int, extra ...string) *proc {
+	t.Helper()
+	p, ready := launchEtcd(t, dataDir, port, extra...)
+	select {
+	case <-ready:
+	case <-p.done:
+		t.Fatalf("etcd exited before serving:\n%s", p.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("etcd did not become ready:\n%s", p.logs)
+	}
+	return p
+}
+
+// launchEtcd starts the server without waiting: ready is closed once it
+// logs that it serves clients.
+func launchEtcd(t *testing.T, dataDir string, port int, extra ...string) (*proc, <-chan struct{}) {
 	t.Helper()
 	ep := fmt.Sprintf("127.0.0.1:%d", port)
 	args := append([]string{
@@ -133,14 +160,21 @@ func startEtcd(t *testing.T, dataDir string, port int, extra ...string) *proc {
 	}()
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
-	select {
-	case <-ready:
-	case <-p.done:
-		t.Fatalf("etcd exited before serving:\n%s", p.logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("etcd did not become ready:\n%s", p.logs)
+	return p, ready
+}
+
+// waitLog waits until the process logged a line containing s.
+func (p *proc) waitLog(t *testing.T, s string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if l := p.logs.find(s); l != "" {
+			return l
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return p
+	t.Fatalf("no log line with %q within %v:\n%s", s, timeout, p.logs)
+	return ""
 }
 
 // kill sends SIGKILL and waits for the process to go.

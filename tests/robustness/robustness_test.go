@@ -152,9 +152,36 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	// The final state, read linearizably, closes the history: with the
 	// event log, it decides which failed writes took effect.
-	final := r.readState(r.hist)
+	final := r.settledState()
 	t.Logf("%d faults; %s; final revision %d", faults, r.hist.summary(), final.Rev)
 	r.check(final)
+}
+
+// settleQuiet is how long the store's revision must hold still before
+// the final read counts as final.
+const settleQuiet = 2 * time.Second
+
+// settledState reads the final state once no write is still on its way. A
+// write whose client gave up (a timeout while a member was frozen or cut
+// off) may still sit in a member's pipeline and take effect after a read
+// that follows it: its outcome is unknown, so linearizability allows
+// that, but the final revision must bound the event log. So the state is
+// read again after a quiet spell until the revision holds still; every
+// read is part of the history.
+func (r *run) settledState() kvState {
+	r.t.Helper()
+	final := r.readState(r.hist)
+	deadline := time.Now().Add(settleTimeout)
+	for time.Now().Before(deadline) {
+		time.Sleep(settleQuiet)
+		again := r.readState(r.hist)
+		if again.Rev == final.Rev {
+			return again
+		}
+		r.t.Logf("a write took effect after the workload stopped: revision %d, then %d", final.Rev, again.Rev)
+		final = again
+	}
+	return final
 }
 
 // startWatcher starts a watcher through a client of one member; the
