@@ -66,6 +66,9 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 	if err := checkPeerURLs(peerURLs); err != nil {
 		return nil, err
 	}
+	if err := s.syncMembership(ctx); err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	m := membership.NewMember("", peerURLs, s.cfg.InitialClusterToken, &now)
 	if err := s.cluster.ValidateAdd(m); err != nil {
@@ -88,9 +91,20 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 	return toPBMember(m), nil
 }
 
+// syncMembership makes the local membership current before a change is
+// validated against it: a change just applied through another member (a
+// removal freeing a learner slot, say) must not be refused here because
+// this member has yet to apply it.
+func (s *Server) syncMembership(ctx context.Context) error {
+	return s.linearizableWait(ctx)
+}
+
 // MemberRemove implements v3rpc.ClusterBackend.
 func (s *Server) MemberRemove(ctx context.Context, id uint64) error {
 	if _, err := s.requireAdmin(ctx); err != nil {
+		return err
+	}
+	if err := s.syncMembership(ctx); err != nil {
 		return err
 	}
 	if err := s.cluster.ValidateRemove(id); err != nil {
