@@ -13,7 +13,7 @@ import (
 // forceNewCluster makes this member the only one of its cluster, keeping
 // its data (etcd's --force-new-cluster, for a cluster that lost its quorum
 // for good). Like etcd it rewrites the log: entries past the commit index
-// (never acknowledged) are dropped, and committed removals of every other
+// (as far as this member knows, never committed) are dropped, and committed removals of every other
 // member are appended, so that applying the log leaves this member alone;
 // it then elects itself. The other members must never be started again
 // with their old data dirs.

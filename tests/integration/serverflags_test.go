@@ -22,6 +22,9 @@ import (
 func TestForceNewCluster(t *testing.T) {
 	c := testutil.StartCluster(t, 3)
 	writeSome(t, c, 20)
+	// As etcd, --force-new-cluster drops the entries past the member's own
+	// commit index: the member forced must know the writes are committed.
+	waitHashesAgree(t, c)
 	for _, m := range c.Members {
 		m.Stop()
 	}
