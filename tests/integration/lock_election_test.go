@@ -358,3 +358,63 @@ func TestLockElectionGateway(t *testing.T) {
 		t.Fatalf("proclaim after resign: %d %v", code, out)
 	}
 }
+
+// TestLockCancelAndObserveWait: a waiter that gives up leaves no key
+// behind, and Observe of an election without a leader waits for one.
+func TestLockCancelAndObserveWait(t *testing.T) {
+	m := testutil.StartMember(t)
+	c := m.Client(t)
+	ctx := ctxT(t)
+	conn := grpcConn(t, m)
+	lc := v3lockpb.NewLockClient(conn)
+	l1, l2 := grant(t, c, 60), grant(t, c, 60)
+	if _, err := lc.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("q"), Lease: int64(l1)}); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, giveUp := context.WithCancel(ctx)
+	waiter := lockAsync(waitCtx, lc, "q", l2)
+	waiterKey := fmt.Sprintf("q/%x", int64(l2))
+	waitKeyCount(t, c, waiterKey, 1) // the waiter is queued
+	giveUp()
+	r := await(t, "canceled Lock", waiter)
+	wantStatus(t, "canceled Lock", r.err, codes.Canceled, "context canceled")
+	waitKeyCount(t, c, waiterKey, 0) // and cleaned up after itself
+
+	ec := v3electionpb.NewElectionClient(conn)
+	obs, err := ec.Observe(ctx, &v3electionpb.LeaderRequest{Name: []byte("late")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan *v3electionpb.LeaderResponse, 1)
+	go func() {
+		resp, _ := obs.Recv()
+		first <- resp
+	}()
+	stillBlocked(t, "Observe without a leader", first)
+	if _, err := ec.Campaign(ctx, &v3electionpb.CampaignRequest{Name: []byte("late"), Lease: int64(l1), Value: []byte("here")}); err != nil {
+		t.Fatal(err)
+	}
+	if resp := await(t, "Observe", first); resp == nil || string(resp.Kv.Value) != "here" || resp.Header.Revision == 0 {
+		t.Fatalf("observe: %v", resp)
+	}
+}
+
+// waitKeyCount polls, for up to 10 s, until key exists (want 1) or not
+// (want 0).
+func waitKeyCount(t *testing.T, c *clientv3.Client, key string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := c.Get(ctxT(t), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Kvs) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d keys, want %d", key, len(got.Kvs), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
