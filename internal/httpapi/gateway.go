@@ -18,8 +18,10 @@ import (
 // Gateway serves etcd's JSON gateway (/v3/kv/range, /v3/watch, ...) by
 // forwarding to the member's own gRPC services over conn: keys and values
 // are base64, 64-bit integers strings and field names the proto names, so
-// the curl recipes written for etcd work. /v3beta/ is an alias.
-func Gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+// the curl recipes written for etcd work. /v3beta/ is an alias. Each of
+// extra adds more routes to the gateway's mux (the lock and election
+// services bring theirs).
+func Gateway(ctx context.Context, conn *grpc.ClientConn, extra ...func(*runtime.ServeMux, grpc.ClientConnInterface) error) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &compactJSON{runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
@@ -33,6 +35,9 @@ func Gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 		func() error { return gw.RegisterClusterHandlerClient(ctx, mux, pb.NewClusterClient(conn)) },
 		func() error { return gw.RegisterMaintenanceHandlerClient(ctx, mux, pb.NewMaintenanceClient(conn)) },
 		func() error { return gw.RegisterAuthHandlerClient(ctx, mux, pb.NewAuthClient(conn)) },
+	}
+	for _, add := range extra {
+		regs = append(regs, func() error { return add(mux, conn) })
 	}
 	for _, reg := range regs {
 		if err := reg(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/httpapi"
 	"github.com/cairn-kv/cairn/internal/tlsutil"
+	"github.com/cairn-kv/cairn/internal/v3lock"
 	"github.com/cairn-kv/cairn/internal/v3rpc"
 )
 
@@ -47,6 +48,9 @@ func (s *Server) serveClients() error {
 		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))),
 		grpc.StatsHandler(s.metrics.StatsHandler()))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	if err := s.serveSelf(); err != nil {
+		return err
+	}
 	handler, err := s.clientHandler()
 	if err != nil {
 		return err
@@ -197,20 +201,29 @@ func (s *Server) serveTLS(l net.Listener, cfg *tls.Config, h http.Handler) {
 	go func() { defer s.wg.Done(); _ = hs.Serve(tls.NewListener(l, cfg)) }()
 }
 
-// startGateway serves the gRPC services on an in-process listener and
-// builds the JSON gateway over a connection to it, so the gateway needs
-// neither the network nor client certificates.
-func (s *Server) startGateway() (http.Handler, error) {
+// serveSelf serves the gRPC services on an in-process listener and opens
+// the member's connection to itself: the JSON gateway and the lock and
+// election services are its clients, so they need neither the network nor
+// client certificates. The services that use it are registered here,
+// before the server starts serving.
+func (s *Server) serveSelf() error {
 	lis := bufconn.Listen(1 << 20)
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); _ = s.grpc.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///gateway",
+	conn, err := grpc.NewClient("passthrough:///self",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<31-1)))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s.gatewayConn = conn
-	return httpapi.Gateway(context.Background(), conn)
+	s.selfConn = conn
+	v3lock.Register(s.grpc, conn)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); _ = s.grpc.Serve(lis) }()
+	return nil
+}
+
+// startGateway builds the JSON gateway over the member's connection to
+// itself.
+func (s *Server) startGateway() (http.Handler, error) {
+	return httpapi.Gateway(context.Background(), s.selfConn, v3lock.RegisterGateway)
 }

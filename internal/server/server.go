@@ -88,7 +88,7 @@ type Server struct {
 	http        *http.Server
 	tlsHTTP     []*http.Server
 	metricsHTTP *http.Server
-	gatewayConn *grpc.ClientConn
+	selfConn    *grpc.ClientConn
 	listeners   []net.Listener
 	clientURL   []string
 
@@ -492,8 +492,8 @@ func (s *Server) close() error {
 	if s.grpc != nil {
 		stopGRPC(s.grpc, 2*time.Second)
 	}
-	if s.gatewayConn != nil {
-		s.gatewayConn.Close()
+	if s.selfConn != nil {
+		s.selfConn.Close()
 	}
 	for _, hs := range append([]*http.Server{s.http, s.metricsHTTP}, s.tlsHTTP...) {
 		if hs == nil {
