@@ -12,10 +12,15 @@ package mvcc
 // uncommitted writes live in the batch's overlay until Publish.
 
 // latestCacheBytes bounds the cache; entries cost their key, value and a
-// fixed overhead.
-const latestCacheBytes = 64 << 20
+// fixed overhead. The bound is what keeps memory independent of the key
+// count: a heap profile after loading 1,000,000 keys showed the cache as
+// the largest live object.
+const latestCacheBytes = 16 << 20
 
-const latestEntryOverhead = 96
+// latestEntryOverhead is an entry's cost beyond its key and value bytes:
+// the map slot (string header and latestEntry), the key's and value's
+// allocation headers and rounding, and the map's spare capacity.
+const latestEntryOverhead = 192
 
 // latestEntry is a key's newest version at mod, or its absence (live false:
 // never written, deleted, or compacted away after deletion).

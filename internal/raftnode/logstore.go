@@ -17,7 +17,7 @@ import (
 // to commit and apply them, and followers' catch-up reads the tail.
 const (
 	cacheMaxEntries = 8192
-	cacheMaxBytes   = 64 << 20
+	cacheMaxBytes   = 16 << 20
 )
 
 // LogStore is a raft.Storage over the engine. The raft goroutine reads it
