@@ -81,7 +81,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 			return nil, membership.ErrTooManyLearners
 		}
 	}
-	if err := s.checkQuorumAfterAdd(learner); err != nil {
+	if err := s.checkQuorumAfterAdd(ctx, learner); err != nil {
 		return nil, err
 	}
 	m.IsLearner = learner
@@ -110,7 +110,7 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) error {
 	if err := s.cluster.ValidateRemove(id); err != nil {
 		return err
 	}
-	if err := s.checkQuorumAfterRemove(id); err != nil {
+	if err := s.checkQuorumAfterRemove(ctx, id); err != nil {
 		return err
 	}
 	return s.proposeConfChange(ctx, raftpb.ConfChangeRemoveNode, id, nil)
@@ -210,15 +210,15 @@ func (s *Server) published(id uint64) bool {
 // peer the transport reaches, as etcd asks its transport. (Raft's
 // RecentActive would not do: the leader clears it for every follower at
 // each quorum check, and a check right then would find nobody.)
-func (s *Server) connected(id uint64) bool {
-	return id == s.memberID || !s.transport.ActiveSince(id).IsZero()
+func (s *Server) connected(ctx context.Context, id uint64) bool {
+	return id == s.memberID || s.transport.Reachable(ctx, id)
 }
 
 // checkQuorumAfterAdd applies --strict-reconfig-check to an addition, as
 // etcd does: a voter needs the started voters to be a quorum of the larger
 // cluster (a one-member cluster may always grow, so that a cluster restored
 // from a backup can), and any addition needs every voter reachable.
-func (s *Server) checkQuorumAfterAdd(learner bool) error {
+func (s *Server) checkQuorumAfterAdd(ctx context.Context, learner bool) error {
 	if !s.cfg.StrictReconfigCheck {
 		return nil
 	}
@@ -236,7 +236,7 @@ func (s *Server) checkQuorumAfterAdd(learner bool) error {
 		}
 	}
 	for _, m := range voters {
-		if !s.connected(m.ID) {
+		if !s.connected(ctx, m.ID) {
 			return v3rpc.ErrUnhealthy
 		}
 	}
@@ -247,7 +247,7 @@ func (s *Server) checkQuorumAfterAdd(learner bool) error {
 // etcd does: learners go freely; the started voters that remain must be a
 // quorum of the remaining voters; an unreachable member may go, but a
 // reachable one only if enough reachable voters stay for a quorum.
-func (s *Server) checkQuorumAfterRemove(id uint64) error {
+func (s *Server) checkQuorumAfterRemove(ctx context.Context, id uint64) error {
 	if !s.cfg.StrictReconfigCheck {
 		return nil
 	}
@@ -268,12 +268,12 @@ func (s *Server) checkQuorumAfterRemove(id uint64) error {
 	if started < remaining/2+1 {
 		return v3rpc.ErrNotEnoughStarted
 	}
-	if id != s.memberID && !s.connected(id) {
+	if id != s.memberID && !s.connected(ctx, id) {
 		return nil
 	}
 	active := 0
 	for _, m := range voters {
-		if s.connected(m.ID) {
+		if s.connected(ctx, m.ID) {
 			active++
 		}
 	}

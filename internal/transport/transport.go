@@ -288,6 +288,34 @@ func (t *Transport) ActiveSince(id uint64) time.Time {
 	return time.Unix(0, ns)
 }
 
+// Reachable reports whether member id can be reached now: at once when it
+// is known to be, otherwise by pinging it, so that a caller deciding on
+// reachability (the strict reconfiguration check) does not take a peer
+// that merely had no traffic with this member yet (two followers, just
+// started) for one that is down.
+func (t *Transport) Reachable(ctx context.Context, id uint64) bool {
+	if !t.ActiveSince(id).IsZero() {
+		return true
+	}
+	t.mu.Lock()
+	p, ok := t.mu.peers[id]
+	t.mu.Unlock()
+	if !ok {
+		return false
+	}
+	conn, err := p.connection()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := conn.Invoke(t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{}); err != nil {
+		return false
+	}
+	p.setActive(true)
+	return true
+}
+
 // heardFrom records that member id just reached this member.
 func (t *Transport) heardFrom(id uint64) {
 	t.mu.Lock()
