@@ -56,7 +56,8 @@ var allowed = map[string][]string{
 		"internal/alarm", "internal/apply", "internal/auth", "internal/backup", "internal/compactor", "internal/config", "internal/metrics", "internal/httpapi", "internal/lease", "internal/membership", "internal/mvcc",
 		"internal/raftnode", "internal/snapshot", "internal/storage", "internal/tlsutil", "internal/transport", "internal/v2http", "internal/v2store", "internal/v3lock", "internal/v3rpc", "internal/version", "internal/watch",
 	},
-	"internal/testutil": {"internal/config", "internal/server"},
+	"internal/testutil":          {"internal/config", "internal/server", "internal/testutil/freeport"},
+	"internal/testutil/freeport": {},
 }
 
 // forbidden are modules the product must never import: Cairn's server,

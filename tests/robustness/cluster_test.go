@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/cairn-kv/cairn/internal/testutil/freeport"
 )
 
 // readyLine is what a member logs once its client listener serves.
@@ -132,15 +133,8 @@ func (l *logBuffer) writeTo(path string) error {
 	return os.WriteFile(path, []byte(strings.Join(l.lines, "\n")+"\n"), 0o644)
 }
 
-// freePort asks the kernel for a port that is free right now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort returns a port that is free right now (see package freeport).
+func freePort() (int, error) { return freeport.Pick() }
 
 // newCluster prepares the members and their peer proxies and starts every
 // member; it returns once all of them logged the ready line, or an error
