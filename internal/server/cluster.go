@@ -303,7 +303,9 @@ func (s *Server) proposeConfChange(ctx context.Context, typ raftpb.ConfChangeTyp
 	}
 	select {
 	case res := <-ch:
-		if res.Err == nil {
+		// A member that removed itself stops shortly: its answer must go
+		// out now, and it makes no further changes to wait for.
+		if res.Err == nil && !(typ == raftpb.ConfChangeRemoveNode && id == s.memberID) {
 			s.awaitRaftApplied(cctx)
 		}
 		return res.Err
