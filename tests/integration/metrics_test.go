@@ -444,9 +444,20 @@ func TestMetricsSlowReadIndex(t *testing.T) {
 	if _, err := m.Client(t).Put(pctx, "k", "v2"); err == nil {
 		t.Fatal("write without a quorum succeeded")
 	}
-	after = scrape(t, m.ClientURL+"/metrics")
-	if got := after["etcd_server_proposals_failed_total"]; got == nil || got.value < 1 {
-		t.Errorf("etcd_server_proposals_failed_total = %v, want at least 1", got)
+	// The member counts the failure when its handler sees the client's
+	// deadline, which may be just after the client gave up.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after = scrape(t, m.ClientURL+"/metrics")
+		got := after["etcd_server_proposals_failed_total"]
+		if got != nil && got.value >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("etcd_server_proposals_failed_total = %v, want at least 1", got)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if got := after["etcd_server_has_leader"]; got == nil || got.value != 0 {
 		t.Errorf("etcd_server_has_leader = %v without a quorum", got)
