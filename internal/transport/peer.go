@@ -76,12 +76,10 @@ func (p *peer) probe() {
 	for {
 		conn, err := p.connection()
 		if err == nil {
-			ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.ProbeInterval)
-			start := time.Now()
-			err = conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
-			cancel()
+			var rtt time.Duration
+			rtt, err = p.ping(p.ctx, conn, p.t.cfg.ProbeInterval)
 			if err == nil && p.t.cfg.OnRTT != nil {
-				p.t.cfg.OnRTT(p.id, time.Since(start))
+				p.t.cfg.OnRTT(p.id, rtt)
 			}
 			p.t.checkRemoved(err)
 			p.t.checkForeign(p.id, err)
@@ -117,6 +115,16 @@ func (p *peer) probe() {
 			return
 		}
 	}
+}
+
+// ping sends the peer a Ping over conn, waiting at most timeout, and
+// returns the round trip.
+func (p *peer) ping(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	err := conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
+	return time.Since(start), err
 }
 
 // waitDropped waits for d, or until the ready connection conn leaves the

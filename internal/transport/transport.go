@@ -275,9 +275,7 @@ func (t *Transport) snapshotDone(peer uint64, sent bool) {
 // time while it is not (or is not a known peer). A peer counts as reached
 // when a raft frame or a probe went through, or a raft frame came from it.
 func (t *Transport) ActiveSince(id uint64) time.Time {
-	t.mu.Lock()
-	p, ok := t.mu.peers[id]
-	t.mu.Unlock()
+	p, ok := t.lookup(id)
 	if !ok {
 		return time.Time{}
 	}
@@ -297,9 +295,7 @@ func (t *Transport) Reachable(ctx context.Context, id uint64) bool {
 	if !t.ActiveSince(id).IsZero() {
 		return true
 	}
-	t.mu.Lock()
-	p, ok := t.mu.peers[id]
-	t.mu.Unlock()
+	p, ok := t.lookup(id)
 	if !ok {
 		return false
 	}
@@ -307,20 +303,24 @@ func (t *Transport) Reachable(ctx context.Context, id uint64) bool {
 	if err != nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := conn.Invoke(t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{}); err != nil {
+	if _, err := p.ping(ctx, conn, time.Second); err != nil {
 		return false
 	}
 	p.setActive(true)
 	return true
 }
 
+// lookup returns the peer of member id, if it is a known one.
+func (t *Transport) lookup(id uint64) (*peer, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.mu.peers[id]
+	return p, ok
+}
+
 // heardFrom records that member id just reached this member.
 func (t *Transport) heardFrom(id uint64) {
-	t.mu.Lock()
-	p, ok := t.mu.peers[id]
-	t.mu.Unlock()
+	p, ok := t.lookup(id)
 	if ok {
 		p.setActive(true)
 	}
@@ -387,9 +387,7 @@ func FetchClusterInfo(ctx context.Context, urls []string, tlsCfg *tls.Config) ([
 
 // peerConn returns the connection to known member id.
 func (t *Transport) peerConn(id uint64) (*grpc.ClientConn, error) {
-	t.mu.Lock()
-	p, ok := t.mu.peers[id]
-	t.mu.Unlock()
+	p, ok := t.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("transport: unknown peer %x", id)
 	}
