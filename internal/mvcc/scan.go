@@ -123,9 +123,6 @@ func (s *scanner) skipVersions() {
 	s.it.SeekGE(nextPrefix(s.prefix))
 }
 
-// userKey decodes the current user key.
-func (s *scanner) userKey() ([]byte, error) { return decodeUserKey(s.prefix) }
-
 func putInverted(dst []byte, rev int64) {
 	v := ^uint64(rev)
 	for i := 7; i >= 0; i-- {
