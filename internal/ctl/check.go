@@ -76,6 +76,16 @@ type checkFlags struct {
 	autoCompact, autoDefrag bool
 }
 
+// loadName is the short name of --load, or etcdctl's error for an
+// unknown one.
+func (f *checkFlags) loadName() (string, error) {
+	name, ok := loadAliases[f.load]
+	if !ok {
+		return "", exitErrf(ExitBadFeature, "unknown load option %v", f.load)
+	}
+	return name, nil
+}
+
 func (f *checkFlags) register(cmd *cobra.Command, loadUsage, defaultPrefix, prefixUsage string) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.load, "load", "s", loadUsage)
@@ -90,9 +100,9 @@ func (c *cli) newCheckPerfCommand() *cobra.Command {
 		Use:   "perf [options]",
 		Short: "Check the performance of the etcd cluster",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, ok := loadAliases[f.load]
-			if !ok {
-				return exitErrf(ExitBadFeature, "unknown load option %v", f.load)
+			name, err := f.loadName()
+			if err != nil {
+				return err
 			}
 			load := perfLoads[name]
 			if c.opts.checkPerfDuration > 0 {
@@ -114,9 +124,9 @@ func (c *cli) newCheckDatascaleCommand() *cobra.Command {
 		Short: "Check the memory usage of holding data for different workloads on a given server endpoint.",
 		Long:  "If no endpoint is provided, localhost will be used. If multiple endpoints are provided, first endpoint will be used.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, ok := loadAliases[f.load]
-			if !ok {
-				return exitErrf(ExitBadFeature, "unknown load option %v", f.load)
+			name, err := f.loadName()
+			if err != nil {
+				return err
 			}
 			load := datascaleLoads[name]
 			if c.opts.checkDatascaleKeys > 0 {
