@@ -119,11 +119,11 @@ func (p *peer) probe() {
 
 // ping sends the peer a Ping over conn, waiting at most timeout, and
 // returns the round trip.
-func (p *peer) ping(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) (time.Duration, error) {
+func (p *peer) ping(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration, opts ...grpc.CallOption) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	err := conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{})
+	err := conn.Invoke(p.t.outgoing(ctx), "/"+serviceName+"/Ping", &Frame{}, &Frame{}, opts...)
 	return time.Since(start), err
 }
 

@@ -303,7 +303,10 @@ func (t *Transport) Reachable(ctx context.Context, id uint64) bool {
 	if err != nil {
 		return false
 	}
-	if _, err := p.ping(ctx, conn, time.Second); err != nil {
+	// A connection whose dials failed while the peer was starting waits
+	// out gRPC's reconnect backoff: dial again now, and wait for it.
+	conn.ResetConnectBackoff()
+	if _, err := p.ping(ctx, conn, time.Second, grpc.WaitForReady(true)); err != nil {
 		return false
 	}
 	p.setActive(true)
