@@ -55,6 +55,45 @@ func BenchmarkPutBatch100(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/put")
 }
 
+// BenchmarkPutNewKeysBatch100 measures puts of keys never written before
+// (the lookup of the newest version finds nothing), 100 to a batch, on a
+// store already holding 200,000 keys.
+func BenchmarkPutNewKeysBatch100(b *testing.B) {
+	s := newTestStore(b)
+	val := make([]byte, 256)
+	putBatches := func(from, n int) {
+		for i := from; i < from+n; i += 100 {
+			bt := s.db.NewIndexedBatch()
+			wb := s.NewBatch(bt)
+			for j := i; j < i+100; j++ {
+				wt := wb.Txn()
+				// Spread consecutive keys over the key space, as clients do.
+				key := fmt.Appendf(nil, "/registry/pods/ns/pod-%010d", uint64(j)*2654435761%(1<<32))
+				if _, err := wt.Put(&pb.PutRequest{Key: key, Value: val}); err != nil {
+					b.Fatal(err)
+				}
+				wt.End()
+			}
+			if err := wb.Finish(); err != nil {
+				b.Fatal(err)
+			}
+			if err := bt.Commit(pebble.NoSync); err != nil {
+				b.Fatal(err)
+			}
+			s.Publish(wb)
+			bt.Close()
+		}
+	}
+	putBatches(0, 200000)
+	next := 200000
+	b.ResetTimer()
+	for b.Loop() {
+		putBatches(next, 100)
+		next += 100
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(next-200000), "ns/put")
+}
+
 // BenchmarkRangePrefix1000 reads a 1000-key prefix among 10000 keys, each
 // with a few versions.
 func BenchmarkRangePrefix1000(b *testing.B) {

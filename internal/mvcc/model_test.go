@@ -93,7 +93,13 @@ func testModel(t *testing.T, seed uint64) {
 			k, v := key(), fmt.Sprint(i)
 			put(t, s, k, v)
 			m.put(k, v)
-		case op < 9:
+		case op == 8:
+			k := key()
+			got := del(t, s, k, "")
+			if want := m.del(k, k+"\x00"); got.Deleted != int64(want) {
+				t.Fatalf("step %d: delete %q deleted %d, want %d", i, k, got.Deleted, want)
+			}
+		case op < 8:
 			a, b := key(), key()
 			if a > b {
 				a, b = b, a

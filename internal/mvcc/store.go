@@ -62,6 +62,9 @@ type Store struct {
 	// spareOverlay is a published batch's emptied overlay, for the next.
 	latest       latestCache
 	spareOverlay map[string]latestEntry
+	// filters tells the applier which keys were never written
+	// (keyfilter.go).
+	filters keyFilters
 }
 
 // New opens the store over the engine and resumes any unfinished compaction
@@ -102,6 +105,7 @@ func (s *Store) Restore(install func() error) error {
 	defer s.restoreMu.Unlock()
 	s.compactor.stop()
 	s.latest.reset()
+	s.filters.reset()
 	if err := install(); err != nil {
 		return err
 	}
@@ -126,6 +130,7 @@ func (s *Store) Restore(install func() error) error {
 	s.compactRev.Store(sched)
 	s.compactor.init(s, int64(fin), sched)
 	s.compactor.start(context.Background())
+	s.filters.rebuild(s, s.keys.Load())
 	if s.observer != nil {
 		s.observer.OnRestore(s.currentRev.Load())
 	}
@@ -152,11 +157,18 @@ func (s *Store) SetLeases(l Leases) { s.leases = l }
 // SetObserver installs the watch hub. Set it before the first write.
 func (s *Store) SetObserver(o Observer) { s.observer = o }
 
-// Start runs background work (compaction) until ctx ends.
-func (s *Store) Start(ctx context.Context) { s.compactor.start(ctx) }
+// Start runs background work (compaction, building the key filter) until
+// ctx ends. Call it before the first write.
+func (s *Store) Start(ctx context.Context) {
+	s.compactor.start(ctx)
+	s.filters.rebuild(s, s.keys.Load())
+}
 
 // Close waits for background work to stop.
-func (s *Store) Close() { s.compactor.stop() }
+func (s *Store) Close() {
+	s.compactor.stop()
+	s.filters.stopBuilder()
+}
 
 // Keys is the number of live keys at the current revision.
 func (s *Store) Keys() int64 { return s.keys.Load() }

@@ -15,6 +15,9 @@ type txnView interface {
 	Put(*pb.PutRequest) (*pb.PutResponse, error)
 	DeleteRange(*pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error)
 	checkPut(*pb.PutRequest) error
+	// get returns key's live version (nil if none), with its value only
+	// when withValue is set.
+	get(key []byte, withValue bool) (*mvccpb.KeyValue, error)
 	view() *readView
 	Rev() int64
 }
@@ -40,8 +43,15 @@ func (readOnlyTxn) DeleteRange(*pb.DeleteRangeRequest) (*pb.DeleteRangeResponse,
 	return nil, errReadOnlyTxn
 }
 func (readOnlyTxn) checkPut(*pb.PutRequest) error { return errReadOnlyTxn }
-func (t readOnlyTxn) view() *readView             { return t.v }
-func (t readOnlyTxn) Rev() int64                  { return t.v.curRev }
+func (t readOnlyTxn) get(key []byte, withValue bool) (*mvccpb.KeyValue, error) {
+	rr, err := t.v.rangeRequest(&pb.RangeRequest{Key: key, KeysOnly: !withValue})
+	if err != nil || len(rr.Kvs) == 0 {
+		return nil, err
+	}
+	return rr.Kvs[0], nil
+}
+func (t readOnlyTxn) view() *readView { return t.v }
+func (t readOnlyTxn) Rev() int64      { return t.v.curRev }
 
 func execTxn(tv txnView, req *pb.TxnRequest) (*pb.TxnResponse, error) {
 	path, err := comparePath(tv, req, nil)
@@ -203,6 +213,16 @@ func nonNilDelete(r *pb.DeleteRangeRequest) *pb.DeleteRangeRequest {
 // missing key compares as zero, except that a VALUE compare on a missing key
 // is always false.
 func compare(tv txnView, c *pb.Compare) (bool, error) {
+	if len(c.RangeEnd) == 0 {
+		kv, err := tv.get(c.Key, c.Target == pb.Compare_VALUE)
+		if err != nil {
+			return false, err
+		}
+		if kv == nil {
+			return c.Target != pb.Compare_VALUE && compareKV(c, &mvccpb.KeyValue{}), nil
+		}
+		return compareKV(c, kv), nil
+	}
 	rr, err := tv.Range(&pb.RangeRequest{Key: c.Key, RangeEnd: c.RangeEnd})
 	if err != nil {
 		return false, err

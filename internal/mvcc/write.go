@@ -95,6 +95,7 @@ func (s *Store) Publish(wb *Batch) {
 		s.compactRev.Store(wb.compact)
 		s.compactor.schedule(wb.compact)
 	}
+	s.filters.grow(s)
 }
 
 // Txn begins a write transaction at the batch's next revision.
@@ -150,6 +151,9 @@ func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
 		rec, mod := e.get()
 		return rec, mod, nil
 	}
+	if wt.wb.s.filters.absent(key) {
+		return nil, 0, nil
+	}
 	s, err := newScanner(wt.wb.b, key, nil, math.MaxInt64, wt.wb.s.prefixSeek)
 	if err != nil {
 		return nil, 0, err
@@ -169,6 +173,15 @@ func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
 	wt.wb.s.latest.put(string(key), e)
 	rec, mod := e.get()
 	return rec, mod, nil
+}
+
+// get returns key's live version including this transaction's writes.
+func (wt *WriteTxn) get(key []byte, withValue bool) (*mvccpb.KeyValue, error) {
+	rec, mod, err := wt.latest(key)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return rec.keyValue(key, mod, withValue), nil
 }
 
 // checkPut reports the error a put would fail with, without writing.
@@ -237,25 +250,17 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 
 // DeleteRange deletes every live key in [key, range_end).
 func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	if len(req.RangeEnd) == 0 {
+		return wt.deleteKey(req)
+	}
 	observed := wt.wb.s.observer != nil
 	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv && !observed)
 	if err != nil {
 		return nil, err
 	}
-	rev := wt.begin + 1
-	wt.wb.keyDelta -= int64(len(rr.kvs))
 	for _, kv := range rr.kvs {
-		if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
+		if err := wt.deleteLive(kv); err != nil {
 			return nil, err
-		}
-		if kv.Lease != 0 {
-			if err := wt.wb.s.leases.Detach(wt.wb.b, kv.Lease, kv.Key); err != nil {
-				return nil, err
-			}
-		}
-		if observed {
-			tomb := &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
-			wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb, PrevKv: kv})
 		}
 	}
 	resp := &pb.DeleteRangeResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}, Deleted: int64(len(rr.kvs))}
@@ -263,6 +268,48 @@ func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResp
 		resp.PrevKvs = rr.kvs
 	}
 	return resp, nil
+}
+
+// deleteKey deletes a single key, found like a put finds it: through the
+// batch, the newest-version cache and the key filter before the engine.
+func (wt *WriteTxn) deleteKey(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	prev, prevMod, err := wt.latest(req.Key)
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.DeleteRangeResponse{}
+	if prev != nil {
+		kv := prev.keyValue(req.Key, prevMod, req.PrevKv || wt.wb.s.observer != nil)
+		if err := wt.deleteLive(kv); err != nil {
+			return nil, err
+		}
+		resp.Deleted = 1
+		if req.PrevKv {
+			resp.PrevKvs = []*mvccpb.KeyValue{kv}
+		}
+	}
+	resp.Header = &pb.ResponseHeader{Revision: wt.Rev()}
+	return resp, nil
+}
+
+// deleteLive writes the tombstone of kv, a live key, and detaches it from
+// its lease.
+func (wt *WriteTxn) deleteLive(kv *mvccpb.KeyValue) error {
+	rev := wt.begin + 1
+	if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
+		return err
+	}
+	wt.wb.keyDelta--
+	if kv.Lease != 0 {
+		if err := wt.wb.s.leases.Detach(wt.wb.b, kv.Lease, kv.Key); err != nil {
+			return err
+		}
+	}
+	if wt.wb.s.observer != nil {
+		tomb := &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
+		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb, PrevKv: kv})
+	}
+	return nil
 }
 
 // moveLease records a key's change of lease: detached from the previous
@@ -307,6 +354,9 @@ func (wt *WriteTxn) write(key []byte, rec *record) error {
 	buf = appendRecord(buf, rec)
 	if err := wt.wb.b.Set(buf[:klen], buf[klen:], nil); err != nil {
 		return err
+	}
+	if !rec.tombstone {
+		wt.wb.s.filters.add(key)
 	}
 	wt.remember(key, rev.Main, rec)
 	wt.wb.buf = appendChange(buf[:0], key, rec.tombstone)
