@@ -68,6 +68,9 @@ type Sources struct {
 	Version      string
 	ClusterVer   func() string
 	Extensive    bool // --metrics extensive: gRPC latency histograms
+	// Engine, when set, reads the storage engine's statistics (one call
+	// per scrape), exported as cairn_engine_*.
+	Engine func() EngineStats
 }
 
 // New creates a member's metrics.
@@ -130,6 +133,9 @@ func New(src Sources) *Metrics {
 	m.leaseRevoked = c("debugging_server", "lease_revoked_total", "The total number of revoked leases.")
 	m.leaseRenewed = c("debugging_server", "lease_renewed_total", "The number of renewed leases seen by the leader.")
 	m.registerSources(src)
+	if src.Engine != nil {
+		m.reg.MustRegister(engineCollector(src.Engine))
+	}
 	m.grpc = newGRPCMetrics(m.reg, src.Extensive)
 	m.clientBytes = newClientBytes(m.reg)
 	return m

@@ -17,7 +17,8 @@ import (
 
 // Options tune the engine. The zero value is fine for production.
 type Options struct {
-	// CacheBytes is the block cache size; 0 means 64 MiB.
+	// CacheBytes is the block cache size, memtables included; 0 means
+	// defaultCacheBytes.
 	CacheBytes int64
 	// FS replaces the filesystem, for tests that inject faults.
 	FS vfs.FS
@@ -27,6 +28,16 @@ type Options struct {
 	// the WAL directory it was created with: Open refuses another.
 	WALDir string
 }
+
+// The engine reserves each memtable's size (memTableBytes) in its block
+// cache: with a cache no larger than one memtable, as this engine had at
+// first, no block stays cached and every read of an index, filter or data
+// block is a system call. defaultCacheBytes leaves room for two memtables
+// (the live one and one being flushed) and at least 128 MiB of blocks.
+const (
+	memTableBytes     = 64 << 20
+	defaultCacheBytes = 2*memTableBytes + 128<<20
+)
 
 // walDirMarker records, in the engine's directory, the WAL directory the
 // engine was created with: opened without it, unflushed writes would be
@@ -64,12 +75,12 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes == 0 {
-		cacheBytes = 64 << 20
+		cacheBytes = defaultCacheBytes
 	}
 	po := &pebble.Options{
 		FS:                          opts.FS,
 		CacheSize:                   cacheBytes,
-		MemTableSize:                64 << 20,
+		MemTableSize:                memTableBytes,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       2,
 		L0StopWritesThreshold:       1000,
@@ -221,4 +232,34 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.lg.Error(msg, "component", "pebble")
 	panic("storage: " + msg)
+}
+
+// Stats are the engine's internals an operator watches: how well the block
+// cache serves reads, and how much background work the LSM does.
+type Stats struct {
+	BlockCacheBytes  int64
+	BlockCacheHits   int64
+	BlockCacheMisses int64
+	MemTableBytes    uint64
+	L0Files          int64
+	Tables           int64
+	Flushes          int64
+	Compactions      int64
+	ReadAmp          int
+}
+
+// Stats reads the engine's current statistics.
+func (e *Engine) Stats() Stats {
+	m := e.db.Metrics()
+	return Stats{
+		BlockCacheBytes:  m.BlockCache.Size,
+		BlockCacheHits:   m.BlockCache.Hits,
+		BlockCacheMisses: m.BlockCache.Misses,
+		MemTableBytes:    m.MemTable.Size,
+		L0Files:          m.Levels[0].TablesCount,
+		Tables:           m.Total().TablesCount,
+		Flushes:          m.Flush.Count,
+		Compactions:      m.Compact.Count,
+		ReadAmp:          m.ReadAmp(),
+	}
 }

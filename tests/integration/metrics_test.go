@@ -95,6 +95,8 @@ func TestMetricsUnderEtcdNames(t *testing.T) {
 			"etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
 			"etcd_disk_wal_fsync_duration_seconds", "etcd_disk_backend_commit_duration_seconds",
 			"grpc_server_handled_total", "grpc_server_started_total", "process_resident_memory_bytes",
+			"cairn_engine_block_cache_hits_total", "cairn_engine_block_cache_misses_total", "cairn_engine_memtable_bytes",
+			"cairn_engine_compactions_total", "cairn_engine_read_amplification",
 		} {
 			if got[name] == nil {
 				t.Errorf("%s: %s missing", u, name)
