@@ -81,6 +81,7 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be), leaderStreamInterceptor(be, cfg.ElectionTimeout)),
 	)
 	opts = append(opts, cfg.serverOptions()...)
+	opts = append(opts, grpc.ForceServerCodecV2(newCodec()))
 	gs := grpc.NewServer(opts...)
 	pb.RegisterKVServer(gs, NewKVServer(be, be, cfg.MaxTxnOps))
 	pb.RegisterMaintenanceServer(gs, NewMaintenanceServer(be, be))

@@ -125,6 +125,7 @@ func (s *WatchServer) recvLoop(ctx context.Context, stream pb.Watch_WatchServer,
 }
 
 func (s *WatchServer) sendLoop(ctx context.Context, stream pb.Watch_WatchServer, ws WatchStream) error {
+	var enc eventEncoder
 	for {
 		resp, err := ws.Next(ctx)
 		if err != nil {
@@ -132,7 +133,11 @@ func (s *WatchServer) sendLoop(ctx context.Context, stream pb.Watch_WatchServer,
 		}
 		s.fillHeader(resp)
 		for _, part := range s.fragments(resp, ws.Fragment(resp.WatchId)) {
-			if err := stream.Send(part); err != nil {
+			msg, err := enc.message(part)
+			if err != nil {
+				return err
+			}
+			if err := stream.SendMsg(msg); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,10 @@ type Config struct {
 	// CatchUpInterval is how often unsynced watchers are looked at even
 	// when nothing woke the catch-up loop.
 	CatchUpInterval time.Duration
+	// CoalesceEvents bounds the events of one response when the events of
+	// new revisions join the response still queued for a watcher (1: one
+	// response per revision).
+	CoalesceEvents int
 }
 
 // MinProgressInterval is the shortest progress notification interval;
@@ -54,6 +59,9 @@ func (c *Config) setDefaults() {
 	if c.CatchUpInterval <= 0 {
 		c.CatchUpInterval = 100 * time.Millisecond
 	}
+	if c.CoalesceEvents <= 0 {
+		c.CoalesceEvents = 256
+	}
 }
 
 // Hub is the registry of every watcher on this member.
@@ -70,6 +78,10 @@ type Hub struct {
 		single   map[string]map[*watcher]struct{}
 		ranges   map[*watcher]struct{}
 		unsynced map[*watcher]struct{}
+		// gen numbers OnRevision calls; order is its reused list of
+		// matched watchers.
+		gen   uint64
+		order []*watcher
 	}
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -141,13 +153,18 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 	if len(h.mu.single) == 0 && len(h.mu.ranges) == 0 {
 		return
 	}
-	matched := map[*watcher][]*mvccpb.Event{}
-	var order []*watcher
+	// Each matched watcher collects its events in its own scratch slice;
+	// order keeps the watchers in first-match order.
+	h.mu.gen++
+	gen := h.mu.gen
+	order := h.mu.order[:0]
 	add := func(w *watcher, ev *mvccpb.Event) {
-		if _, ok := matched[w]; !ok {
+		if w.matchGen != gen {
+			w.matchGen = gen
+			w.matched = w.matched[:0]
 			order = append(order, w)
 		}
-		matched[w] = append(matched[w], ev)
+		w.matched = append(w.matched, ev)
 	}
 	for _, ev := range events {
 		for w := range h.mu.single[string(ev.Kv.Key)] {
@@ -161,14 +178,13 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 	}
 	var stripped map[*mvccpb.Event]*mvccpb.Event
 	for _, w := range order {
-		if rev < w.startRev {
+		evs := w.filter(w.matched)
+		if rev < w.startRev || len(evs) == 0 {
 			continue
 		}
-		evs := w.filter(matched[w])
-		if len(evs) == 0 {
-			continue
-		}
-		if !w.prevKV {
+		if w.prevKV {
+			evs = slices.Clone(evs) // the scratch slice is reused
+		} else {
 			if stripped == nil {
 				stripped = map[*mvccpb.Event]*mvccpb.Event{}
 			}
@@ -181,6 +197,11 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 			h.unsyncLocked(w, rev)
 		}
 	}
+	for _, w := range order {
+		clear(w.matched) // do not keep the events alive
+	}
+	clear(order)
+	h.mu.order = order[:0]
 }
 
 // OnRestore implements mvcc.Observer: a state snapshot replaced the store,
@@ -284,8 +305,11 @@ type watcher struct {
 	startRev int64
 
 	// Guarded by Hub.mu.
-	synced  bool
-	nextRev int64 // next revision to read when unsynced
+	synced bool
+	// matchGen and matched collect the events of one OnRevision call.
+	matchGen uint64
+	matched  []*mvccpb.Event
+	nextRev  int64 // next revision to read when unsynced
 	// catchingUp mirrors !synced for the stream, which cannot take Hub.mu.
 	catchingUp atomic.Bool
 
@@ -295,6 +319,7 @@ type watcher struct {
 	active    bool // in the stream's round-robin list
 	eventSent bool // an event went out since the last progress tick
 	closed    bool
+	grown     *pb.WatchResponse // the queued response coalesce copied
 }
 
 func (w *watcher) matches(k []byte) bool {

@@ -176,7 +176,7 @@ func TestSyncedWatchers(t *testing.T) {
 // order, while a well-behaved watcher on another stream keeps up.
 func TestOverflowCatchesUp(t *testing.T) {
 	st := newMemStore()
-	h := newHub(t, st, Config{MaxQueued: 4, CatchUpEvents: 3, CatchUpInterval: 10 * time.Millisecond})
+	h := newHub(t, st, Config{MaxQueued: 4, CatchUpEvents: 3, CatchUpInterval: 10 * time.Millisecond, CoalesceEvents: 1})
 	slow, fast := h.NewStream(), h.NewStream()
 	defer slow.Close()
 	defer fast.Close()
@@ -213,6 +213,30 @@ func TestOverflowCatchesUp(t *testing.T) {
 	if _, slowCount := h.Stats(); slowCount != 0 {
 		t.Fatalf("%d watchers still catching up", slowCount)
 	}
+}
+
+// TestSlowWatcherGetsCoalescedEvents: the events of revisions that arrive
+// while a watcher's response is still queued join that response, in order
+// and up to the bound; a watcher that keeps up gets one per revision.
+func TestSlowWatcherGetsCoalescedEvents(t *testing.T) {
+	st := newMemStore()
+	h := newHub(t, st, Config{CoalesceEvents: 4})
+	slow, fast := h.NewStream(), h.NewStream()
+	defer slow.Close()
+	defer fast.Close()
+	slow.Watch(&pb.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l")})
+	fast.Watch(&pb.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), PrevKv: true})
+	expect(t, slow, "id=0 rev=1 created")
+	expect(t, fast, "id=0 rev=1 created")
+	for i := 0; i < 10; i++ {
+		st.put(h, fmt.Sprintf("k%d", i%2))
+		expect(t, fast, fmt.Sprintf("id=0 rev=%d k%d@%d%s", i+2, i%2, i+2, map[bool]string{true: fmt.Sprintf("(prev@%d)", i), false: ""}[i >= 2]))
+	}
+	expect(t, slow,
+		"id=0 rev=5 k0@2 k1@3 k0@4 k1@5",
+		"id=0 rev=9 k0@6 k1@7 k0@8 k1@9",
+		"id=0 rev=11 k0@10 k1@11")
+	none(t, slow)
 }
 
 // TestHistoryAndCompaction: a watch from a past revision replays it; one

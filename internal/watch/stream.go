@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 )
 
 // Cancel reasons with etcd's texts.
@@ -300,6 +301,11 @@ func (s *Stream) enqueue(w *watcher, resp *pb.WatchResponse, limit int) bool {
 		s.mu.Unlock()
 		return true
 	}
+	if n := len(w.queue); n > 0 && canCoalesce(w.queue[n-1], resp, s.h.cfg.CoalesceEvents) {
+		w.coalesce(w.queue[n-1], resp)
+		s.mu.Unlock()
+		return true
+	}
 	if limit > 0 && len(w.queue) >= limit {
 		s.mu.Unlock()
 		return false
@@ -354,4 +360,31 @@ func (s *Stream) dropLocked(w *watcher) {
 func (s *Stream) controlLocked(resp *pb.WatchResponse) {
 	s.mu.control = append(s.mu.control, resp)
 	s.notify()
+}
+
+// A watcher whose consumer is behind gets the events of the revisions that
+// keep arriving in the response still waiting in its queue instead of one
+// response per revision, as etcd batches a slow watcher's events: fewer,
+// larger messages cost the member and the client less per event. A
+// response holds events of several revisions either way after a catch-up.
+// Config.CoalesceEvents bounds the events of a coalesced response.
+func canCoalesce(queued, next *pb.WatchResponse, limit int) bool {
+	return isEventBatch(queued) && isEventBatch(next) && len(queued.Events)+len(next.Events) <= limit
+}
+
+func isEventBatch(r *pb.WatchResponse) bool {
+	return len(r.Events) > 0 && !r.Created && !r.Canceled && r.CompactRevision == 0 && !r.Fragment
+}
+
+// coalesce appends next's events to queued, which is still in w's queue.
+// Called with Stream.mu held.
+func (w *watcher) coalesce(queued, next *pb.WatchResponse) {
+	if w.grown != queued {
+		// The first append copies: the events slice may share its array.
+		evs := make([]*mvccpb.Event, 0, 2*(len(queued.Events)+len(next.Events)))
+		queued.Events = append(evs, queued.Events...)
+		w.grown = queued
+	}
+	queued.Events = append(queued.Events, next.Events...)
+	queued.Header.Revision = next.Header.Revision
 }
