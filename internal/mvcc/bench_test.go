@@ -31,26 +31,13 @@ func BenchmarkPutBatch100(b *testing.B) {
 	s := newTestStore(b)
 	val := make([]byte, 256)
 	i := 0
+	keys := make([][]byte, 100)
 	for b.Loop() {
-		bt := s.db.NewIndexedBatch()
-		wb := s.NewBatch(bt)
-		for j := 0; j < 100; j++ {
-			wt := wb.Txn()
-			key := fmt.Appendf(nil, "/registry/pods/ns/pod-%08d", i%100000)
-			if _, err := wt.Put(&pb.PutRequest{Key: key, Value: val}); err != nil {
-				b.Fatal(err)
-			}
-			wt.End()
+		for j := range keys {
+			keys[j] = fmt.Appendf(nil, "/registry/pods/ns/pod-%08d", i%100000)
 			i++
 		}
-		if err := wb.Finish(); err != nil {
-			b.Fatal(err)
-		}
-		if err := bt.Commit(pebble.NoSync); err != nil {
-			b.Fatal(err)
-		}
-		s.Publish(wb)
-		bt.Close()
+		putBatch(b, s, val, keys...)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/put")
 }
@@ -61,27 +48,14 @@ func BenchmarkPutBatch100(b *testing.B) {
 func BenchmarkPutNewKeysBatch100(b *testing.B) {
 	s := newTestStore(b)
 	val := make([]byte, 256)
+	keys := make([][]byte, 100)
 	putBatches := func(from, n int) {
 		for i := from; i < from+n; i += 100 {
-			bt := s.db.NewIndexedBatch()
-			wb := s.NewBatch(bt)
-			for j := i; j < i+100; j++ {
-				wt := wb.Txn()
+			for j := range keys {
 				// Spread consecutive keys over the key space, as clients do.
-				key := fmt.Appendf(nil, "/registry/pods/ns/pod-%010d", uint64(j)*2654435761%(1<<32))
-				if _, err := wt.Put(&pb.PutRequest{Key: key, Value: val}); err != nil {
-					b.Fatal(err)
-				}
-				wt.End()
+				keys[j] = fmt.Appendf(nil, "/registry/pods/ns/pod-%010d", uint64(i+j)*2654435761%(1<<32))
 			}
-			if err := wb.Finish(); err != nil {
-				b.Fatal(err)
-			}
-			if err := bt.Commit(pebble.NoSync); err != nil {
-				b.Fatal(err)
-			}
-			s.Publish(wb)
-			bt.Close()
+			putBatch(b, s, val, keys...)
 		}
 	}
 	putBatches(0, 200000)
@@ -99,21 +73,12 @@ func BenchmarkPutNewKeysBatch100(b *testing.B) {
 func BenchmarkRangePrefix1000(b *testing.B) {
 	s := newTestStore(b)
 	val := make([]byte, 256)
+	keys := make([][]byte, 10000)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "/registry/ns%02d/pod-%05d", i/1000, i)
+	}
 	for v := 0; v < 3; v++ {
-		bt := s.db.NewIndexedBatch()
-		wb := s.NewBatch(bt)
-		for i := 0; i < 10000; i++ {
-			wt := wb.Txn()
-			key := fmt.Appendf(nil, "/registry/ns%02d/pod-%05d", i/1000, i)
-			if _, err := wt.Put(&pb.PutRequest{Key: key, Value: val}); err != nil {
-				b.Fatal(err)
-			}
-			wt.End()
-		}
-		_ = wb.Finish()
-		_ = bt.Commit(pebble.NoSync)
-		s.Publish(wb)
-		bt.Close()
+		putBatch(b, s, val, keys...)
 	}
 	req := &pb.RangeRequest{Key: []byte("/registry/ns05/"), RangeEnd: []byte("/registry/ns050")}
 	for b.Loop() {

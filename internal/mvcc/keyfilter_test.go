@@ -131,23 +131,11 @@ func TestKeyFilterGrows(t *testing.T) {
 	small := s.filters.cur.bitCount()
 	const n = 2000
 	for i := 0; i < n; i += 100 {
-		b := s.db.NewIndexedBatch()
-		wb := s.NewBatch(b)
+		var keys [][]byte
 		for j := i; j < i+100; j++ {
-			wt := wb.Txn()
-			if _, err := wt.Put(&pb.PutRequest{Key: fmt.Append(nil, "k", j), Value: []byte("v")}); err != nil {
-				t.Fatal(err)
-			}
-			wt.End()
+			keys = append(keys, fmt.Append(nil, "k", j))
 		}
-		if err := wb.Finish(); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Commit(pebble.NoSync); err != nil {
-			t.Fatal(err)
-		}
-		s.Publish(wb)
-		b.Close()
+		putBatch(t, s, []byte("v"), keys...)
 		waitFilterReady(t, s)
 	}
 	if got := s.filters.cur.bitCount(); got < n*filterBitsPerKey || s.filters.cur.full() {

@@ -46,14 +46,7 @@ func TestLatestCacheFollowsWrites(t *testing.T) {
 		t.Fatalf("prev within a batch: %v %v", resp.PrevKv, err)
 	}
 	wt.End()
-	if err := wb.Finish(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		t.Fatal(err)
-	}
-	s.Publish(wb)
-	b.Close()
+	commitBatch(t, s, b, wb)
 	if got, want := getKV(t, s, "k"), "k=f@5/8/v4  count=1 more=false rev=8"; got != want {
 		t.Fatalf("after the batch: %s, want %s", got, want)
 	}

@@ -36,11 +36,19 @@ func newTestStore(t testing.TB) *Store {
 func apply[T any](t testing.TB, s *Store, fn func(wt *WriteTxn) (T, error)) (T, error) {
 	t.Helper()
 	b := s.db.NewIndexedBatch()
-	defer b.Close()
 	wb := s.NewBatch(b)
 	wt := wb.Txn()
 	res, err := fn(wt)
 	wt.End()
+	commitBatch(t, s, b, wb)
+	return res, err
+}
+
+// commitBatch finishes, commits and publishes wb, a batch over b, as the
+// applier does, and closes b.
+func commitBatch(t testing.TB, s *Store, b *pebble.Batch, wb *Batch) {
+	t.Helper()
+	defer b.Close()
 	if err := wb.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +56,21 @@ func apply[T any](t testing.TB, s *Store, fn func(wt *WriteTxn) (T, error)) (T, 
 		t.Fatal(err)
 	}
 	s.Publish(wb)
-	return res, err
+}
+
+// putBatch puts every key with val, one transaction each, in one batch.
+func putBatch(t testing.TB, s *Store, val []byte, keys ...[]byte) {
+	t.Helper()
+	b := s.db.NewIndexedBatch()
+	wb := s.NewBatch(b)
+	for _, key := range keys {
+		wt := wb.Txn()
+		if _, err := wt.Put(&pb.PutRequest{Key: key, Value: val}); err != nil {
+			t.Fatal(err)
+		}
+		wt.End()
+	}
+	commitBatch(t, s, b, wb)
 }
 
 func put(t testing.TB, s *Store, k, v string) *pb.PutResponse {
