@@ -128,13 +128,16 @@ def r(x): if x == null then "–" else (x * 100 | round / 100 | tostring) end;
 def ratio(a; b): if a == null or b == null or b == 0 then "–" else ((a / b * 100 | round / 100 | tostring) + "×") end;
 def mib(k): if k == null then null else (k / 1024 | round) end;
 def res(t; c): map(select(.target == t and .case == c)) | first;
+def cpu(x): if x == null or x.cpu_ms == null or (x.ops // 0) == 0 then null else x.cpu_ms * 1000 / x.ops end;
 def table(ct; et; heading):
   . as $all
   | ($all | any(.target == et)) as $haveEtcd
   | (if ct == "given" then "Endpoint" else "Cairn" end) as $n
   | "| " + heading + " | \($n) req/s | " + (if $haveEtcd then "etcd req/s | \($n)/etcd | " else "" end)
-    + "\($n) p99 ms | " + (if $haveEtcd then "etcd p99 ms | \($n)/etcd |" else "" end),
-    "|---|---:|" + (if $haveEtcd then "---:|---:|" else "" end) + "---:|" + (if $haveEtcd then "---:|---:|" else "" end),
+    + "\($n) p99 ms | " + (if $haveEtcd then "etcd p99 ms | \($n)/etcd | " else "" end)
+    + "\($n) CPU µs/req |" + (if $haveEtcd then " etcd CPU µs/req | \($n)/etcd |" else "" end),
+    "|---|---:|" + (if $haveEtcd then "---:|---:|" else "" end) + "---:|" + (if $haveEtcd then "---:|---:|" else "" end)
+    + "---:|" + (if $haveEtcd then "---:|---:|" else "" end),
     ($cases[] as $k
      | ($all | res(ct; $k.name)) as $c
      | ($all | res(et; $k.name)) as $e
@@ -142,7 +145,9 @@ def table(ct; et; heading):
        + (if $c.failed then "failed: " + $c.failed else r($c.rps) end) + " | "
        + (if $haveEtcd then (if $e.failed then "failed: " + $e.failed else r($e.rps) end) + " | " + ratio($c.rps; $e.rps) + " | " else "" end)
        + r($c.p99_ms) + " | "
-       + (if $haveEtcd then r($e.p99_ms) + " | " + ratio($c.p99_ms; $e.p99_ms) + " |" else "" end));
+       + (if $haveEtcd then r($e.p99_ms) + " | " + ratio($c.p99_ms; $e.p99_ms) + " | " else "" end)
+       + r(cpu($c)) + " |"
+       + (if $haveEtcd then " " + r(cpu($e)) + " | " + ratio(cpu($c); cpu($e)) + " |" else "" end));
 def notes(t): map(select(.target == t and .note)) | map("- " + t + " skipped: " + .text) | .[];
 . as $all
 | "## Latest run (\($env.mode) mode)",
@@ -150,7 +155,7 @@ def notes(t): map(select(.target == t and .note)) | map("- " + t + " skipped: " 
   "- When: \($env.started), `scripts/bench.sh \($env.args)`.",
   "- Machine: \($env.cpu), \($env.ncpu) vCPUs, \($env.mem) GiB RAM, \($env.kernel), Go \($env.gov | ltrimstr("go")). Loopback only; the load tool and the server(s) share the same cores, and other work on the machine was not stopped (load average \($env.load0) at the start, \($env.load1) at the end), so treat small differences as noise.",
   "- Servers: \($env.cairn)" + (if $env.etcd != "" then "; reference \($env.etcd), built from the Go module proxy, default flags." else "." end),
-  "- Keys are 8 bytes, values 256 random bytes. Each row is one run of `cmd/benchmark`; req/s counts successful requests over the run's wall time, p99 is the nearest-rank 99th percentile of per-request latency. Ratios are Cairn/etcd: above 1 is better for req/s, below 1 is better for p99.",
+  "- Keys are 8 bytes, values 256 random bytes. Each row is one run of `cmd/benchmark`; req/s counts successful requests over the run's wall time, p99 is the nearest-rank 99th percentile of per-request latency. CPU µs/req is the CPU time (user and system) all members of the cluster used during the run, per request (per event for the watch case). Ratios are Cairn/etcd: above 1 is better for req/s, below 1 is better for p99 and CPU.",
   "",
   (if $c1 == "given" then "### The given endpoint" + (if ($all | any(.target == "etcd-1")) then " and a single etcd member" else "" end) else "### Single member" end),
   "",
@@ -449,6 +454,21 @@ stop_target() {
 	done
 }
 
+# target_cpu_ms prints the CPU time (user and system, in ms) the members of
+# target have used so far; nothing for endpoints given on the command line.
+target_cpu_ms() {
+	local m pid ticks=0
+	local -a specs
+	IFS=';' read -ra specs <<<"${MEMBERS[$1]:-}"
+	[ ${#specs[@]} -gt 0 ] || return 0
+	for m in "${specs[@]}"; do
+		pid=$(cut -d'|' -f4 <<<"$m")
+		[ -r "/proc/$pid/stat" ] || return 0
+		ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+	done
+	echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+
 # member_pid prints the pid of a single-member target.
 member_pid() { cut -d'|' -f4 <<<"${MEMBERS[$1]}"; }
 
@@ -481,10 +501,14 @@ run_case() { # target spec
 	local target=$1 name clients conns args out
 	IFS='|' read -r name clients conns _ args <<<"$2"
 	out=$WORK/out/$target.$name
+	local cpu0 cpu1 cpu=null
+	cpu0=$(target_cpu_ms "$target")
 	# shellcheck disable=SC2086 # args is a word list on purpose
 	if "$BENCH" --endpoints "${EPS[$target]}" --clients "$clients" --conns "$conns" $args >"$out.txt" 2>"$out.err"; then
-		tail -n1 "$out.txt" | jq -c --arg t "$target" --arg c "$name" --argjson cl "$clients" --argjson co "$conns" \
-			'. + {target: $t, case: $c, clients: $cl, conns: $co}' >>"$RESULTS"
+		cpu1=$(target_cpu_ms "$target")
+		if [ -n "$cpu0" ] && [ -n "$cpu1" ]; then cpu=$((cpu1 - cpu0)); fi
+		tail -n1 "$out.txt" | jq -c --arg t "$target" --arg c "$name" --argjson cl "$clients" --argjson co "$conns" --argjson cpu "$cpu" \
+			'. + {target: $t, case: $c, clients: $cl, conns: $co, cpu_ms: $cpu}' >>"$RESULTS"
 		log "  $(printf '%-10s %-11s' "$target" "$name") $(tail -n1 "$out.txt" | jq -r '"\(.rps) req/s  p50 \(.p50_ms) ms  p99 \(.p99_ms) ms  errors \(.errors)"')"
 	else
 		local why
