@@ -314,12 +314,13 @@ type watcher struct {
 	catchingUp atomic.Bool
 
 	// Guarded by Stream.mu.
-	queue     []*pb.WatchResponse
-	queuedAll bool // every queued response counts toward progress
-	active    bool // in the stream's round-robin list
-	eventSent bool // an event went out since the last progress tick
-	closed    bool
-	grown     *pb.WatchResponse // the queued response coalesce copied
+	queue      []*pb.WatchResponse
+	queuedAll  bool // every queued response counts toward progress
+	active     bool // in the stream's round-robin list
+	eventSent  bool // an event went out since the last progress tick
+	closed     bool
+	grown      *pb.WatchResponse // the queued response coalesce copied
+	grownBytes int               // its events' key and value bytes
 }
 
 func (w *watcher) matches(k []byte) bool {

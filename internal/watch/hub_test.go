@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -237,6 +238,29 @@ func TestSlowWatcherGetsCoalescedEvents(t *testing.T) {
 		"id=0 rev=9 k0@6 k1@7 k0@8 k1@9",
 		"id=0 rev=11 k0@10 k1@11")
 	none(t, slow)
+}
+
+// TestCoalescingStopsAtSize: large events do not pile up into one huge
+// response.
+func TestCoalescingStopsAtSize(t *testing.T) {
+	st := newMemStore()
+	h := newHub(t, st, Config{})
+	s := h.NewStream()
+	defer s.Close()
+	s.Watch(&pb.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l")})
+	expect(t, s, "id=0 rev=1 created")
+	big := strings.Repeat("k", coalesceBytes*2/5)
+	for i := 0; i < 5; i++ {
+		st.put(h, fmt.Sprint(big, i))
+	}
+	var sizes []int
+	for len(sizes) < 3 {
+		sizes = append(sizes, len(next(t, s).Events))
+	}
+	if fmt.Sprint(sizes) != "[2 2 1]" {
+		t.Fatalf("events per response %v, want [2 2 1]", sizes)
+	}
+	none(t, s)
 }
 
 // TestHistoryAndCompaction: a watch from a past revision replays it; one

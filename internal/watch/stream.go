@@ -301,8 +301,7 @@ func (s *Stream) enqueue(w *watcher, resp *pb.WatchResponse, limit int) bool {
 		s.mu.Unlock()
 		return true
 	}
-	if n := len(w.queue); n > 0 && canCoalesce(w.queue[n-1], resp, s.h.cfg.CoalesceEvents) {
-		w.coalesce(w.queue[n-1], resp)
+	if n := len(w.queue); n > 0 && w.coalesce(w.queue[n-1], resp, s.h.cfg.CoalesceEvents) {
 		s.mu.Unlock()
 		return true
 	}
@@ -367,18 +366,28 @@ func (s *Stream) controlLocked(resp *pb.WatchResponse) {
 // response per revision, as etcd batches a slow watcher's events: fewer,
 // larger messages cost the member and the client less per event. A
 // response holds events of several revisions either way after a catch-up.
-// Config.CoalesceEvents bounds the events of a coalesced response.
-func canCoalesce(queued, next *pb.WatchResponse, limit int) bool {
-	return isEventBatch(queued) && isEventBatch(next) && len(queued.Events)+len(next.Events) <= limit
-}
+// Config.CoalesceEvents bounds the events of a coalesced response, and
+// coalesceBytes their keys and values, so that large values do not add up
+// to one huge message.
+const coalesceBytes = 1 << 20
 
 func isEventBatch(r *pb.WatchResponse) bool {
 	return len(r.Events) > 0 && !r.Created && !r.Canceled && r.CompactRevision == 0 && !r.Fragment
 }
 
-// coalesce appends next's events to queued, which is still in w's queue.
-// Called with Stream.mu held.
-func (w *watcher) coalesce(queued, next *pb.WatchResponse) {
+// coalesce appends next's events to queued, the response last in w's queue,
+// and reports whether it did. Called with Stream.mu held.
+func (w *watcher) coalesce(queued, next *pb.WatchResponse, maxEvents int) bool {
+	if !isEventBatch(queued) || !isEventBatch(next) || len(queued.Events)+len(next.Events) > maxEvents {
+		return false
+	}
+	size := eventBytes(next.Events)
+	if w.grown != queued {
+		w.grownBytes = eventBytes(queued.Events)
+	}
+	if w.grownBytes+size > coalesceBytes {
+		return false
+	}
 	if w.grown != queued {
 		// The first append copies: the events slice may share its array.
 		evs := make([]*mvccpb.Event, 0, 2*(len(queued.Events)+len(next.Events)))
@@ -387,4 +396,19 @@ func (w *watcher) coalesce(queued, next *pb.WatchResponse) {
 	}
 	queued.Events = append(queued.Events, next.Events...)
 	queued.Header.Revision = next.Header.Revision
+	w.grownBytes += size
+	return true
+}
+
+// eventBytes is the key and value bytes events carry.
+func eventBytes(evs []*mvccpb.Event) int {
+	n := 0
+	for _, ev := range evs {
+		for _, kv := range []*mvccpb.KeyValue{ev.Kv, ev.PrevKv} {
+			if kv != nil {
+				n += len(kv.Key) + len(kv.Value)
+			}
+		}
+	}
+	return n
 }
