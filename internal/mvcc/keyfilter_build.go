@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -102,17 +101,14 @@ func fillKeyFilter(ctx context.Context, r pebble.Reader, f *keyFilter) error {
 		return err
 	}
 	defer it.Close()
-	var prev, key []byte
+	var prefix, key []byte
 	n := 0
-	for valid := it.First(); valid; valid = it.Next() {
-		prefix, _, err := splitVersionKey(it.Key())
+	for valid := it.First(); valid; valid = nextUserKey(it, prefix) {
+		p, _, err := splitVersionKey(it.Key())
 		if err != nil {
 			return err
 		}
-		if bytes.Equal(prefix, prev) {
-			continue // another version of the same key
-		}
-		prev = append(prev[:0], prefix...)
+		prefix = append(prefix[:0], p...)
 		if key, err = appendUnescaped(key[:0], prefix[1:]); err != nil {
 			return err
 		}

@@ -96,6 +96,9 @@ func TestKeyFilterBuiltFromStoredKeys(t *testing.T) {
 		put(t, s, fmt.Sprint("k", i), "v1")
 	}
 	del(t, s, "k7", "")
+	for i := 0; i < 10; i++ { // a key with many versions, before the k keys
+		put(t, s, "hot", fmt.Sprint(i))
+	}
 	closeStore()
 
 	s, closeStore = openStoreAt(t, dir)
@@ -117,6 +120,13 @@ func TestKeyFilterBuiltFromStoredKeys(t *testing.T) {
 		if r.PrevKv == nil || r.PrevKv.Version != 1 || r.PrevKv.CreateRevision != int64(i+2) {
 			t.Fatalf("k%d: previous version %v, want version 1 created at %d", i, r.PrevKv, i+2)
 		}
+	}
+	s.latest.reset()
+	r, err := apply(t, s, func(wt *WriteTxn) (*pb.PutResponse, error) {
+		return wt.Put(&pb.PutRequest{Key: []byte("hot"), Value: []byte("x"), PrevKv: true})
+	})
+	if err != nil || r.PrevKv == nil || r.PrevKv.Version != 10 {
+		t.Fatalf("hot: previous version %v (%v), want version 10", r.PrevKv, err)
 	}
 	if r := put(t, s, "never", "x"); r.PrevKv != nil {
 		t.Fatalf("a new key has a previous version: %v", r.PrevKv)

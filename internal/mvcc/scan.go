@@ -108,19 +108,26 @@ func (s *scanner) next() (bool, error) {
 }
 
 // skipVersions moves the iterator past every remaining version of s.prefix.
-// A few Next calls are cheaper than a seek when keys have few versions.
 func (s *scanner) skipVersions() {
 	s.skip = false
+	nextUserKey(s.it, s.prefix)
+}
+
+// nextUserKey moves it past every remaining version of the user key whose
+// version prefix is prefix (which must not alias the iterator's key) and
+// reports whether it is still valid. A few Next calls are cheaper than a
+// seek when keys have few versions.
+func nextUserKey(it *pebble.Iterator, prefix []byte) bool {
 	for i := 0; i < 3; i++ {
-		if !s.it.Next() {
-			return
+		if !it.Next() {
+			return false
 		}
-		p, _, err := splitVersionKey(s.it.Key())
-		if err != nil || !bytes.Equal(p, s.prefix) {
-			return
+		p, _, err := splitVersionKey(it.Key())
+		if err != nil || !bytes.Equal(p, prefix) {
+			return true // an error shows when the caller splits the key
 		}
 	}
-	s.it.SeekGE(nextPrefix(s.prefix))
+	return it.SeekGE(nextPrefix(prefix))
 }
 
 func putInverted(dst []byte, rev int64) {
