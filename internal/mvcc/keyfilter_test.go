@@ -1,10 +1,7 @@
 package mvcc
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -53,23 +50,6 @@ func TestKeyFilterNeverForgetsAndRarelyLies(t *testing.T) {
 	if !f.full() {
 		t.Fatalf("filter not full at twice its capacity (%d of %d bits set)", f.set.Load(), f.bitCount())
 	}
-}
-
-// openStoreAt opens a store over the engine in dir, started like the
-// server starts it.
-func openStoreAt(t *testing.T, dir string) (*Store, func()) {
-	t.Helper()
-	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := storage.Open(dir, storage.Options{}, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(eng, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	return s, func() { s.Close(); eng.Close() }
 }
 
 func waitFilterReady(t *testing.T, s *Store) {

@@ -15,8 +15,17 @@ import (
 
 func newTestStore(t testing.TB) *Store {
 	t.Helper()
+	s, closeStore := openStoreAt(t, t.TempDir())
+	t.Cleanup(closeStore)
+	return s
+}
+
+// openStoreAt opens a store over the engine in dir, started like the
+// server starts it.
+func openStoreAt(t testing.TB, dir string) (*Store, func()) {
+	t.Helper()
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := storage.Open(t.TempDir(), storage.Options{}, lg)
+	eng, err := storage.Open(dir, storage.Options{}, lg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +34,7 @@ func newTestStore(t testing.TB) *Store {
 		t.Fatal(err)
 	}
 	s.Start(context.Background())
-	t.Cleanup(func() {
-		s.Close()
-		eng.Close()
-	})
-	return s
+	return s, func() { s.Close(); eng.Close() }
 }
 
 // apply runs fn in one write transaction and commits it like the applier.
