@@ -301,7 +301,17 @@ func (s *Server) proposeConfChange(ctx context.Context, typ raftpb.ConfChangeTyp
 		s.wait.cancel(cc.GetId())
 		return s.proposeError(ctx, cctx, err)
 	}
+	// A member removing itself may never apply its removal: the leader
+	// stops replicating to it once the leader applied it. Learning from
+	// the peers that it is removed answers the request as well.
+	var removedSelf <-chan struct{}
+	if typ == raftpb.ConfChangeRemoveNode && id == s.memberID {
+		removedSelf = s.removed
+	}
 	select {
+	case <-removedSelf:
+		s.wait.cancel(cc.GetId())
+		return nil
 	case res := <-ch:
 		// A member that removed itself stops shortly: its answer must go
 		// out now, and it makes no further changes to wait for.

@@ -96,8 +96,10 @@ type Server struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
-	// done is closed when close finished; removedOnce guards onRemoved.
+	// done is closed when close finished; removed when this member learned
+	// it was removed from the cluster, which removedOnce guards.
 	done        chan struct{}
+	removed     chan struct{}
 	removedOnce sync.Once
 }
 
@@ -112,6 +114,7 @@ func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 		leaderChanged: make(chan struct{}, 1),
 		stopping:      make(chan struct{}),
 		done:          make(chan struct{}),
+		removed:       make(chan struct{}),
 		reqTimeout:    5*time.Second + 2*cfg.ElectionTimeout,
 	}, nil
 }
@@ -323,6 +326,7 @@ func (s *Server) syncPeers() {
 // dir can never serve this cluster again. Done is closed once it stopped.
 func (s *Server) onRemoved() {
 	s.removedOnce.Do(func() {
+		close(s.removed)
 		s.lg.Error("the member has been permanently removed from the cluster")
 		s.lg.Error("the data-dir used by this member must be removed", "data-dir", s.cfg.DataDir)
 		// A short delay lets the answers already on their way reach the
