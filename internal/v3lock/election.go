@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"google.golang.org/grpc"
@@ -53,19 +54,13 @@ func (es *ElectionServer) Campaign(ctx context.Context, req *v3electionpb.Campai
 // exists with the creation revision it names (else "election: not
 // leader").
 func (es *ElectionServer) Proclaim(ctx context.Context, req *v3electionpb.ProclaimRequest) (*v3electionpb.ProclaimResponse, error) {
-	if req.Leader == nil {
-		return nil, ErrMissingLeaderKey
-	}
-	c, ctx := selfClient(ctx, es.conn)
-	defer c.Close()
-	e, err := resume(ctx, c, req.Leader)
+	hdr, err := es.asLeader(ctx, req.Leader, func(ctx context.Context, e *concurrency.Election) error {
+		return e.Proclaim(ctx, string(req.Value))
+	})
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, err
 	}
-	if err := e.Proclaim(ctx, string(req.Value)); err != nil {
-		return nil, grpcError(err)
-	}
-	return &v3electionpb.ProclaimResponse{Header: e.Header()}, nil
+	return &v3electionpb.ProclaimResponse{Header: hdr}, nil
 }
 
 // Leader returns the key of the current leader of req.Name, the oldest
@@ -111,26 +106,30 @@ func (es *ElectionServer) Observe(req *v3electionpb.LeaderRequest, stream v3elec
 // Resign gives up the leadership req.Leader names: its key is deleted
 // when it still has the named creation revision.
 func (es *ElectionServer) Resign(ctx context.Context, req *v3electionpb.ResignRequest) (*v3electionpb.ResignResponse, error) {
-	if req.Leader == nil {
+	hdr, err := es.asLeader(ctx, req.Leader, func(ctx context.Context, e *concurrency.Election) error {
+		return e.Resign(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v3electionpb.ResignResponse{Header: hdr}, nil
+}
+
+// asLeader runs fn on the election the leader key lk stands for and
+// returns the header of fn's last response.
+func (es *ElectionServer) asLeader(ctx context.Context, lk *v3electionpb.LeaderKey, fn func(context.Context, *concurrency.Election) error) (*pb.ResponseHeader, error) {
+	if lk == nil {
 		return nil, ErrMissingLeaderKey
 	}
 	c, ctx := selfClient(ctx, es.conn)
 	defer c.Close()
-	e, err := resume(ctx, c, req.Leader)
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	if err := e.Resign(ctx); err != nil {
-		return nil, grpcError(err)
-	}
-	return &v3electionpb.ResignResponse{Header: e.Header()}, nil
-}
-
-// resume rebuilds the election a leader key stands for.
-func resume(ctx context.Context, c *clientv3.Client, lk *v3electionpb.LeaderKey) (*concurrency.Election, error) {
 	s, err := session(ctx, c, lk.Lease)
 	if err != nil {
-		return nil, err
+		return nil, grpcError(err)
 	}
-	return concurrency.ResumeElection(s, string(lk.Name), string(lk.Key), lk.Rev), nil
+	e := concurrency.ResumeElection(s, string(lk.Name), string(lk.Key), lk.Rev)
+	if err := fn(ctx, e); err != nil {
+		return nil, grpcError(err)
+	}
+	return e.Header(), nil
 }
