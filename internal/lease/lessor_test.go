@@ -35,6 +35,16 @@ func newLessor(t *testing.T, db *pebble.DB, clk *clock) *Lessor {
 	return l
 }
 
+// memLessor is a lessor over a fresh in-memory engine, its clock stopped
+// at a fixed time.
+func memLessor(t *testing.T) (*Lessor, *pebble.DB, *clock) {
+	t.Helper()
+	db := openDB(t, vfs.NewMem())
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{now: time.Unix(1000, 0)}
+	return newLessor(t, db, clk), db, clk
+}
+
 // apply runs fn in a batch and commits it, as the applier does.
 func apply(t *testing.T, db *pebble.DB, fn func(b *pebble.Batch) error) error {
 	t.Helper()
@@ -62,9 +72,7 @@ func grant(t *testing.T, l *Lessor, id, ttl int64) *Lease {
 }
 
 func TestGrantLimits(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	l := newLessor(t, db, &clock{now: time.Unix(1000, 0)})
+	l, db, _ := memLessor(t)
 	if le := grant(t, l, 1, 1); le.TTL != 2 {
 		t.Fatalf("TTL 1 granted as %d, want the minimum 2", le.TTL)
 	}
@@ -95,10 +103,7 @@ func TestGrantLimits(t *testing.T) {
 // expired lease cannot be renewed and is offered for revocation once per
 // retry period until its revocation applies.
 func TestExpiryClock(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	clk := &clock{now: time.Unix(1000, 0)}
-	l := newLessor(t, db, clk)
+	l, db, clk := memLessor(t)
 	grant(t, l, 7, 10)
 	if _, err := l.Renew(7); !errors.Is(err, ErrNotPrimary) {
 		t.Fatalf("renew on a follower: %v", err)
@@ -158,10 +163,7 @@ func TestExpiryClock(t *testing.T) {
 // TestExpiredBoundedByLimit: one call offers at most limit leases; the rest
 // come with the next call.
 func TestExpiredBoundedByLimit(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	clk := &clock{now: time.Unix(1000, 0)}
-	l := newLessor(t, db, clk)
+	l, _, clk := memLessor(t)
 	l.Promote(0)
 	for id := int64(1); id <= 10; id++ {
 		grant(t, l, id, 5)
@@ -181,10 +183,7 @@ func TestExpiredBoundedByLimit(t *testing.T) {
 // TestLeasesOrder: the leader lists leases by expiry, the soonest first;
 // a follower (no clock) by ID.
 func TestLeasesOrder(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	clk := &clock{now: time.Unix(1000, 0)}
-	l := newLessor(t, db, clk)
+	l, _, clk := memLessor(t)
 	l.Promote(0)
 	grant(t, l, 3, 100)
 	grant(t, l, 1, 300)
@@ -260,9 +259,7 @@ func TestCheckpointSurvivesReopen(t *testing.T) {
 // TestKeyIndexBounds: each lease's key index stays apart from its
 // neighbours', also for the IDs at the ends of the unsigned order.
 func TestKeyIndexBounds(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	l := newLessor(t, db, &clock{now: time.Unix(1000, 0)})
+	l, db, _ := memLessor(t)
 	ids := []int64{-1, -2, 0x1ff, 0x200, 1<<63 - 1, -1 << 63}
 	for _, id := range ids {
 		grant(t, l, id, 10)
@@ -294,10 +291,7 @@ func TestKeyIndexBounds(t *testing.T) {
 // TestRenewMarksCheckpointStale: a renewal after a checkpoint marks the
 // lease once; clearing the checkpoint (0) gives a new leader the full TTL.
 func TestRenewMarksCheckpointStale(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	defer db.Close()
-	clk := &clock{now: time.Unix(1000, 0)}
-	l := newLessor(t, db, clk)
+	l, db, clk := memLessor(t)
 	l.Promote(0)
 	grant(t, l, 1, 30)
 	grant(t, l, 2, 30)
