@@ -170,7 +170,7 @@ func TestClusterKillLeaderLosesNothing(t *testing.T) {
 	waitAcks(before + 300)
 	close(stop)
 	wg.Wait()
-	checkAllAcked(t, ms, acked)
+	checkAllAcked(t, ms, "w", acked)
 
 	// Every member killed at once, then restarted: still nothing lost.
 	for _, m := range ms {
@@ -182,16 +182,17 @@ func TestClusterKillLeaderLosesNothing(t *testing.T) {
 		go func() { defer rwg.Done(); m.start(t) }()
 	}
 	rwg.Wait()
-	checkAllAcked(t, ms, acked)
+	checkAllAcked(t, ms, "w", acked)
 }
 
-// checkAllAcked reads every member's local copy (after it caught up) and
-// checks every acknowledged key is there, and their hashes agree.
-func checkAllAcked(t *testing.T, ms []*procMember, acked map[string]bool) {
+// checkAllAcked reads every member's local copy of the keys under prefix
+// (after it caught up) and checks every acknowledged key is there, their
+// hashes agree and nothing was compacted.
+func checkAllAcked(t *testing.T, ms []*procMember, prefix string, acked map[string]bool) {
 	t.Helper()
 	cli := clusterClient(t, ms)
 	ctx := ctxT(t, 30*time.Second)
-	r, err := cli.Get(ctx, "w", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	r, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,23 +201,19 @@ func checkAllAcked(t *testing.T, ms []*procMember, acked map[string]bool) {
 	for i, m := range ms {
 		c := m.p.client(t)
 		var h *clientv3.HashKVResponse
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		retryUntil(t, m.name+": hashkv", 15*time.Second, func() error {
 			h, err = c.HashKV(ctx, m.p.endpoint, rev)
-			if err == nil || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatalf("%s: hashkv at %d: %v", m.name, rev, err)
-		}
+			return err
+		})
 		if i == 0 {
 			hash = h.Hash
 		} else if h.Hash != hash {
 			t.Fatalf("%s: hash %x differs from %x at rev %d", m.name, h.Hash, hash, rev)
 		}
-		local, err := c.Get(ctx, "w", clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithSerializable(), clientv3.WithRev(rev))
+		if h.CompactRevision != -1 || h.HashRevision != rev {
+			t.Fatalf("%s: hashkv reports compact revision %d and hash revision %d, want -1 (nothing compacted) and %d", m.name, h.CompactRevision, h.HashRevision, rev)
+		}
+		local, err := c.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithSerializable(), clientv3.WithRev(rev))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,5 +227,4 @@ func checkAllAcked(t *testing.T, ms []*procMember, acked map[string]bool) {
 			}
 		}
 	}
-	t.Logf("%d acknowledged writes present on all %d members (hash %x)", len(acked), len(ms), hash)
 }

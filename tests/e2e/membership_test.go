@@ -204,7 +204,7 @@ func TestClusterMembershipLifecycle(t *testing.T) {
 	for i := 0; i < keys; i++ {
 		acked[fmt.Sprintf("s/%03d", i)] = true
 	}
-	checkAllAckedPrefix(t, ms, "s/", acked)
+	checkAllAcked(t, ms, "s/", acked)
 }
 
 // TestDataDirOfAnotherClusterRefused restarts a member whose peer's URL
@@ -240,48 +240,6 @@ func TestDataDirOfAnotherClusterRefused(t *testing.T) {
 	// The new cluster is unaffected.
 	if _, err := other.p.client(t).Put(ctxT(t, 10*time.Second), "k", "other"); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// checkAllAckedPrefix is checkAllAcked for keys under prefix.
-func checkAllAckedPrefix(t *testing.T, ms []*procMember, prefix string, acked map[string]bool) {
-	t.Helper()
-	cli := clusterClient(t, ms)
-	ctx := ctxT(t, 30*time.Second)
-	r, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev := r.Header.Revision
-	var hash uint32
-	for i, m := range ms {
-		c := m.p.client(t)
-		var h *clientv3.HashKVResponse
-		retryUntil(t, m.name+": hashkv", 15*time.Second, func() error {
-			h, err = c.HashKV(ctx, m.p.endpoint, rev)
-			return err
-		})
-		if i == 0 {
-			hash = h.Hash
-		} else if h.Hash != hash {
-			t.Fatalf("%s: hash %x differs from %x at rev %d", m.name, h.Hash, hash, rev)
-		}
-		if h.CompactRevision != -1 || h.HashRevision != rev {
-			t.Fatalf("%s: hashkv reports compact revision %d and hash revision %d, want -1 (nothing compacted) and %d", m.name, h.CompactRevision, h.HashRevision, rev)
-		}
-		local, err := c.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithSerializable(), clientv3.WithRev(rev))
-		if err != nil {
-			t.Fatal(err)
-		}
-		have := map[string]bool{}
-		for _, kv := range local.Kvs {
-			have[string(kv.Key)] = true
-		}
-		for k := range acked {
-			if !have[k] {
-				t.Fatalf("%s lost acknowledged key %s", m.name, k)
-			}
-		}
 	}
 }
 
