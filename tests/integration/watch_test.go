@@ -181,14 +181,7 @@ func TestWatchProgressNotifyAndRequestProgress(t *testing.T) {
 	if err := c.RequestProgress(ctx); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case resp := <-wch2:
-		if !resp.IsProgressNotify() || resp.Header.Revision != 3 {
-			t.Fatalf("progress response %+v", resp)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no response to RequestProgress")
-	}
+	expectProgressAt(t, wch2, 3)
 }
 
 // TestWatchCompactionRace compacts while historical watchers catch up: each
@@ -310,14 +303,21 @@ func TestProgressWithFutureStartRevision(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		select {
-		case resp := <-wch:
-			if !resp.IsProgressNotify() || resp.Header.Revision != 4 {
-				t.Fatalf("got %+v, want a progress notification at 4", resp)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no progress notification once the start revision was reached")
+		expectProgressAt(t, wch, 4)
+	}
+}
+
+// expectProgressAt waits up to 5 s for the next response on wch, which must
+// be a progress notification at rev.
+func expectProgressAt(t *testing.T, wch clientv3.WatchChan, rev int64) {
+	t.Helper()
+	select {
+	case resp := <-wch:
+		if !resp.IsProgressNotify() || resp.Header.Revision != rev {
+			t.Fatalf("got %+v, want a progress notification at %d", resp, rev)
 		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no progress notification at %d in 5s", rev)
 	}
 }
 
