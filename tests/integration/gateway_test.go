@@ -25,19 +25,10 @@ import (
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
+// post posts a JSON body to url and decodes the JSON answer.
 func post(t *testing.T, url, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatalf("%s: %q is not JSON", url, data)
-	}
-	return resp.StatusCode, out
+	return gwCall(t, url, "", body, "")
 }
 
 // TestJSONGateway runs etcd's curl recipes: base64 keys, int64 as strings,
@@ -86,6 +77,7 @@ func gwCall(t *testing.T, base, path, body, token string) (int, map[string]any) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
@@ -97,7 +89,7 @@ func gwCall(t *testing.T, base, path, body, token string) (int, map[string]any) 
 	data, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatalf("%s: %q is not JSON", path, data)
+		t.Fatalf("%s: %q is not JSON", base+path, data)
 	}
 	return resp.StatusCode, out
 }
