@@ -9,9 +9,7 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -19,18 +17,6 @@ import (
 	"github.com/cairn-kv/cairn/internal/v3lock/v3electionpb"
 	"github.com/cairn-kv/cairn/internal/v3lock/v3lockpb"
 )
-
-// grpcConn is a plain gRPC connection to the member, for the services
-// clientv3 has no wrapper for.
-func grpcConn(t *testing.T, m *testutil.Member) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(m.Endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 func grant(t *testing.T, c *clientv3.Client, ttl int64) clientv3.LeaseID {
 	t.Helper()
@@ -93,7 +79,7 @@ func TestLockMutualExclusion(t *testing.T) {
 	m := testutil.StartMember(t)
 	c := m.Client(t)
 	ctx := ctxT(t)
-	lc := v3lockpb.NewLockClient(grpcConn(t, m))
+	lc := v3lockpb.NewLockClient(rawConn(t, m))
 	l1, l2 := grant(t, c, 60), grant(t, c, 60)
 
 	first, err := lc.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("mylock"), Lease: int64(l1)})
@@ -144,7 +130,7 @@ func TestLockLeaseExpiry(t *testing.T) {
 	m := testutil.StartMember(t)
 	c := m.Client(t)
 	ctx := ctxT(t)
-	lc := v3lockpb.NewLockClient(grpcConn(t, m))
+	lc := v3lockpb.NewLockClient(rawConn(t, m))
 
 	_, err := lc.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("l"), Lease: 0x1234})
 	wantStatus(t, "lock with an unknown lease", err, codes.NotFound, "etcdserver: requested lease not found")
@@ -175,7 +161,7 @@ func TestElectionSequence(t *testing.T) {
 	m := testutil.StartMember(t)
 	c := m.Client(t)
 	ctx := ctxT(t)
-	ec := v3electionpb.NewElectionClient(grpcConn(t, m))
+	ec := v3electionpb.NewElectionClient(rawConn(t, m))
 	la, lb := grant(t, c, 60), grant(t, c, 60)
 	name := []byte("pick")
 
@@ -267,7 +253,7 @@ func TestLockElectionAuth(t *testing.T) {
 	m := testutil.StartMember(t, cheapBcrypt)
 	root := m.Client(t)
 	setUpAuth(t, root)
-	conn := grpcConn(t, m)
+	conn := rawConn(t, m)
 	ctx := ctxT(t)
 	token := func(user, pw string) context.Context {
 		resp, err := pb.NewAuthClient(conn).Authenticate(ctx, &pb.AuthenticateRequest{Name: user, Password: pw})
@@ -365,7 +351,7 @@ func TestLockCancelAndObserveWait(t *testing.T) {
 	m := testutil.StartMember(t)
 	c := m.Client(t)
 	ctx := ctxT(t)
-	conn := grpcConn(t, m)
+	conn := rawConn(t, m)
 	lc := v3lockpb.NewLockClient(conn)
 	l1, l2 := grant(t, c, 60), grant(t, c, 60)
 	if _, err := lc.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("q"), Lease: int64(l1)}); err != nil {
