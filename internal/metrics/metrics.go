@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cairn-kv/cairn/internal/storage"
 )
 
 // Metrics are one member's collectors.
@@ -70,7 +72,7 @@ type Sources struct {
 	Extensive    bool // --metrics extensive: gRPC latency histograms
 	// Engine, when set, reads the storage engine's statistics (one call
 	// per scrape), exported as cairn_engine_*.
-	Engine func() EngineStats
+	Engine func() storage.Stats
 }
 
 // New creates a member's metrics.
