@@ -26,6 +26,10 @@ const (
 	headerMemberID  protowire.Number = 2
 	headerRevision  protowire.Number = 3
 	headerRaftTerm  protowire.Number = 4
+
+	// maxHeaderBytes holds a header's four fields: a one-byte tag and a
+	// varint of at most 10 bytes each.
+	maxHeaderBytes = 4 * (1 + 10)
 )
 
 var eventMarshal = proto.MarshalOptions{Deterministic: true}
@@ -62,12 +66,14 @@ func (e *eventEncoder) message(resp *pb.WatchResponse) (any, error) {
 		}
 		size += 1 + protowire.SizeBytes(len(b))
 	}
-	hdr := headerSize(resp.Header)
-	size += 1 + protowire.SizeBytes(hdr) + 1 + protowire.SizeVarint(uint64(resp.WatchId))
+	var hdrBuf [maxHeaderBytes]byte
+	hdr := appendHeaderFields(hdrBuf[:0], resp.Header)
+	size += 1 + protowire.SizeBytes(len(hdr)) + 1 + protowire.SizeVarint(uint64(resp.WatchId))
 
 	// A buffer of the exact size: gRPC's pooled buffers come in tiers and
 	// are cleared whole on every Get, which cost more than the allocation.
-	b := appendHeader(make([]byte, 0, size), resp.Header, hdr)
+	b := protowire.AppendTag(make([]byte, 0, size), watchRespHeader, protowire.BytesType)
+	b = protowire.AppendBytes(b, hdr)
 	if resp.WatchId != 0 {
 		b = protowire.AppendTag(b, watchRespWatchID, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(resp.WatchId))
@@ -87,19 +93,9 @@ func plainEvents(resp *pb.WatchResponse) bool {
 		len(resp.ProtoReflect().GetUnknown()) == 0 && len(resp.Header.ProtoReflect().GetUnknown()) == 0
 }
 
-func headerSize(h *pb.ResponseHeader) int {
-	n := 0
-	for _, v := range []uint64{h.ClusterId, h.MemberId, uint64(h.Revision), h.RaftTerm} {
-		if v != 0 {
-			n += 1 + protowire.SizeVarint(v)
-		}
-	}
-	return n
-}
-
-func appendHeader(b []byte, h *pb.ResponseHeader, size int) []byte {
-	b = protowire.AppendTag(b, watchRespHeader, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(size))
+// appendHeaderFields appends the fields of h, without the header's own tag
+// and length.
+func appendHeaderFields(b []byte, h *pb.ResponseHeader) []byte {
 	for _, f := range []struct {
 		num protowire.Number
 		v   uint64
