@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/cairn-kv/cairn/internal/storage"
 )
 
 // Metrics are one member's collectors.
@@ -72,7 +70,7 @@ type Sources struct {
 	Extensive    bool // --metrics extensive: gRPC latency histograms
 	// Engine, when set, reads the storage engine's statistics (one call
 	// per scrape), exported as cairn_engine_*.
-	Engine func() storage.Stats
+	Engine func() EngineStats
 }
 
 // New creates a member's metrics.

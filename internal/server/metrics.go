@@ -5,7 +5,6 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/membership"
 	"github.com/cairn-kv/cairn/internal/metrics"
-	"github.com/cairn-kv/cairn/internal/storage"
 	"github.com/cairn-kv/cairn/internal/version"
 )
 
@@ -34,8 +33,23 @@ func (s *Server) newMetrics() *metrics.Metrics {
 		Version:    version.EtcdVersion,
 		ClusterVer: func() string { return s.cluster.Version() },
 		Extensive:  s.cfg.Metrics == "extensive",
-		Engine:     func() storage.Stats { return s.eng.Stats() },
+		Engine:     s.engineStats,
 	})
+}
+
+func (s *Server) engineStats() metrics.EngineStats {
+	st := s.eng.Stats()
+	return metrics.EngineStats{
+		BlockCacheBytes:  float64(st.BlockCacheBytes),
+		BlockCacheHits:   float64(st.BlockCacheHits),
+		BlockCacheMisses: float64(st.BlockCacheMisses),
+		MemTableBytes:    float64(st.MemTableBytes),
+		L0Files:          float64(st.L0Files),
+		Tables:           float64(st.Tables),
+		Flushes:          float64(st.Flushes),
+		Compactions:      float64(st.Compactions),
+		ReadAmp:          float64(st.ReadAmp),
+	}
 }
 
 func (s *Server) raftCommit() uint64 {
