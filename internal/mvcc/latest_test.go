@@ -73,9 +73,8 @@ func TestLatestCacheFollowsWrites(t *testing.T) {
 
 func TestLatestCacheStaysBounded(t *testing.T) {
 	var c latestCache
-	val := make([]byte, 1000)
 	for i := range 200000 {
-		c.put(string(rune(i)), latestEntry{live: true, mod: int64(i), rec: record{value: val}})
+		c.put(string(rune(i)), latestEntry{live: true, mod: int64(i)})
 	}
 	if c.bytes > latestCacheBytes {
 		t.Fatalf("cache holds %d bytes, budget %d", c.bytes, latestCacheBytes)

@@ -25,10 +25,13 @@ type Leases interface {
 }
 
 // Observer receives the events of every published revision, in order. It
-// is called on the applier's goroutine and must not block. Events carry
-// PrevKv whenever the key had a previous version; observers strip it for
-// watchers that did not ask for it. OnRestore reports that a state snapshot
-// replaced the store, now at rev: observers resume from the store.
+// is called on the applier's goroutine and must not block. An event carries
+// PrevKv only when its request asked for the previous version: the applier
+// does not read values it does not need. Observers read a missing previous
+// version with PrevKV (a PUT with CreateRevision below its ModRevision, and
+// every DELETE, has one) and strip a present one for watchers that did not
+// ask for it. OnRestore reports that a state snapshot replaced the store,
+// now at rev: observers resume from the store.
 type Observer interface {
 	OnRevision(rev int64, events []*mvccpb.Event)
 	OnRestore(rev int64)

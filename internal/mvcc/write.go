@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -141,7 +142,7 @@ func (wt *WriteTxn) Range(req *pb.RangeRequest) (*pb.RangeResponse, error) {
 }
 
 // latest returns key's newest live version (including this transaction's
-// writes), or nil.
+// writes) without its value, or nil; loadValue reads the value.
 func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
 	if e, ok := wt.wb.overlay[string(key)]; ok {
 		rec, mod := e.get()
@@ -167,12 +168,30 @@ func (wt *WriteTxn) latest(key []byte) (*record, int64, error) {
 	// seek found is committed state and may be cached.
 	var e latestEntry
 	if ok {
-		e = latestEntry{live: true, mod: s.mod, rec: s.rec}
-		e.rec.value = append([]byte(nil), s.rec.value...)
+		e = newLatestEntry(s.mod, &s.rec)
 	}
 	wt.wb.s.latest.put(string(key), e)
 	rec, mod := e.get()
 	return rec, mod, nil
+}
+
+// loadValue fills rec, key's version at mod as latest returned it, with the
+// version's value, read through the batch.
+func (wt *WriteTxn) loadValue(key []byte, mod int64, rec *record) error {
+	wt.wb.buf = versionKey(wt.wb.buf[:0], key, mod)
+	v, ok, err := storage.Get(wt.wb.b, wt.wb.buf)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("mvcc: version %d of key %q is missing", mod, key)
+	}
+	var stored record
+	if err := decodeRecord(v, &stored); err != nil {
+		return err
+	}
+	rec.value = stored.value
+	return nil
 }
 
 // get returns key's live version including this transaction's writes.
@@ -180,6 +199,11 @@ func (wt *WriteTxn) get(key []byte, withValue bool) (*mvccpb.KeyValue, error) {
 	rec, mod, err := wt.latest(key)
 	if err != nil || rec == nil {
 		return nil, err
+	}
+	if withValue {
+		if err := wt.loadValue(key, mod, rec); err != nil {
+			return nil, err
+		}
 	}
 	return rec.keyValue(key, mod, withValue), nil
 }
@@ -204,7 +228,8 @@ func (wt *WriteTxn) validatePut(req *pb.PutRequest, prev *record) error {
 	return nil
 }
 
-// Put writes key with etcd's put semantics.
+// Put writes key with etcd's put semantics. Its event carries the previous
+// version only when the request asked for it; observers read it otherwise.
 func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	prev, prevMod, err := wt.latest(req.Key)
 	if err != nil {
@@ -212,6 +237,11 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	}
 	if err := wt.validatePut(req, prev); err != nil {
 		return nil, err
+	}
+	if prev != nil && (req.PrevKv || req.IgnoreValue) {
+		if err := wt.loadValue(req.Key, prevMod, prev); err != nil {
+			return nil, err
+		}
 	}
 	rev := wt.begin + 1
 	rec := record{sub: wt.changes, create: rev, version: 1, lease: req.Lease, value: req.Value}
@@ -224,6 +254,10 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 			rec.lease = prev.lease
 		}
 	}
+	var prevKV *mvccpb.KeyValue
+	if prev != nil && req.PrevKv {
+		prevKV = prev.keyValue(req.Key, prevMod, true)
+	}
 	if err := wt.write(req.Key, &rec); err != nil {
 		return nil, err
 	}
@@ -233,14 +267,7 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	if prev == nil {
 		wt.wb.keyDelta++
 	}
-	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}}
-	var prevKV *mvccpb.KeyValue
-	if prev != nil && (req.PrevKv || wt.wb.s.observer != nil) {
-		prevKV = prev.keyValue(req.Key, prevMod, true)
-	}
-	if req.PrevKv {
-		resp.PrevKv = prevKV
-	}
+	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}, PrevKv: prevKV}
 	if wt.wb.s.observer != nil {
 		kv := rec.keyValue(req.Key, rev, true)
 		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.PUT, Kv: kv, PrevKv: prevKV})
@@ -253,13 +280,12 @@ func (wt *WriteTxn) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResp
 	if len(req.RangeEnd) == 0 {
 		return wt.deleteKey(req)
 	}
-	observed := wt.wb.s.observer != nil
-	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv && !observed)
+	rr, err := wt.view().scanKVs(req.Key, NormalizeRangeEnd(req.RangeEnd), math.MaxInt64, 0, false, !req.PrevKv)
 	if err != nil {
 		return nil, err
 	}
 	for _, kv := range rr.kvs {
-		if err := wt.deleteLive(kv); err != nil {
+		if err := wt.deleteLive(kv, req.PrevKv); err != nil {
 			return nil, err
 		}
 	}
@@ -279,8 +305,13 @@ func (wt *WriteTxn) deleteKey(req *pb.DeleteRangeRequest) (*pb.DeleteRangeRespon
 	}
 	resp := &pb.DeleteRangeResponse{}
 	if prev != nil {
-		kv := prev.keyValue(req.Key, prevMod, req.PrevKv || wt.wb.s.observer != nil)
-		if err := wt.deleteLive(kv); err != nil {
+		if req.PrevKv {
+			if err := wt.loadValue(req.Key, prevMod, prev); err != nil {
+				return nil, err
+			}
+		}
+		kv := prev.keyValue(req.Key, prevMod, req.PrevKv)
+		if err := wt.deleteLive(kv, req.PrevKv); err != nil {
 			return nil, err
 		}
 		resp.Deleted = 1
@@ -293,8 +324,9 @@ func (wt *WriteTxn) deleteKey(req *pb.DeleteRangeRequest) (*pb.DeleteRangeRespon
 }
 
 // deleteLive writes the tombstone of kv, a live key, and detaches it from
-// its lease.
-func (wt *WriteTxn) deleteLive(kv *mvccpb.KeyValue) error {
+// its lease. withValue: kv holds the value, and the event carries kv as the
+// previous version; observers read it otherwise.
+func (wt *WriteTxn) deleteLive(kv *mvccpb.KeyValue, withValue bool) error {
 	rev := wt.begin + 1
 	if err := wt.write(kv.Key, &record{tombstone: true, sub: wt.changes}); err != nil {
 		return err
@@ -306,8 +338,11 @@ func (wt *WriteTxn) deleteLive(kv *mvccpb.KeyValue) error {
 		}
 	}
 	if wt.wb.s.observer != nil {
-		tomb := &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
-		wt.events = append(wt.events, &mvccpb.Event{Type: mvccpb.DELETE, Kv: tomb, PrevKv: kv})
+		ev := &mvccpb.Event{Type: mvccpb.DELETE, Kv: &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}}
+		if withValue {
+			ev.PrevKv = kv
+		}
+		wt.events = append(wt.events, ev)
 	}
 	return nil
 }
@@ -338,12 +373,7 @@ func (wt *WriteTxn) remember(key []byte, mod int64, rec *record) {
 	if wt.wb.overlay == nil {
 		wt.wb.overlay = make(map[string]latestEntry)
 	}
-	e := latestEntry{live: !rec.tombstone, mod: mod}
-	if e.live {
-		e.rec = *rec
-		e.rec.value = append([]byte(nil), rec.value...)
-	}
-	wt.wb.overlay[string(key)] = e
+	wt.wb.overlay[string(key)] = newLatestEntry(mod, rec)
 }
 
 // write adds one change: the version entry and its change-log entry.

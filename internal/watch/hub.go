@@ -18,6 +18,9 @@ type Store interface {
 	Rev() int64
 	CompactRev() int64
 	Events(from, to int64, prevKV bool, match func(key []byte) bool, fn func(rev int64, ev *mvccpb.Event) error) error
+	// PrevKV returns key's version just before rev, or nil when there is
+	// none or compaction removed it.
+	PrevKV(key []byte, rev int64) (*mvccpb.KeyValue, error)
 }
 
 // Config tunes the hub; zero values take the defaults.
@@ -176,14 +179,17 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 			}
 		}
 	}
-	var stripped map[*mvccpb.Event]*mvccpb.Event
+	var stripped, pending map[*mvccpb.Event]*mvccpb.Event
 	for _, w := range order {
 		evs := w.filter(w.matched)
 		if rev < w.startRev || len(evs) == 0 {
 			continue
 		}
 		if w.prevKV {
-			evs = slices.Clone(evs) // the scratch slice is reused
+			if pending == nil {
+				pending = map[*mvccpb.Event]*mvccpb.Event{}
+			}
+			evs = markPrev(evs, pending)
 		} else {
 			if stripped == nil {
 				stripped = map[*mvccpb.Event]*mvccpb.Event{}
@@ -225,6 +231,62 @@ func (h *Hub) OnRestore(rev int64) {
 		h.unsyncLocked(w, max(next, w.startRev))
 	}
 	h.mu.rev = rev
+}
+
+// pendingPrev stands for a previous version not read yet: the applier
+// leaves previous values out of events, and a stream reads them (loadPrev)
+// for the watchers that asked, off the applier's goroutine, as it sends.
+var pendingPrev = &mvccpb.KeyValue{}
+
+// hasPrev reports whether ev's key had a version before ev's change.
+func hasPrev(ev *mvccpb.Event) bool {
+	return ev.Type == mvccpb.DELETE || ev.Kv.CreateRevision != ev.Kv.ModRevision
+}
+
+// markPrev returns a copy of evs in which every event that has a previous
+// version not in it yet carries pendingPrev, sharing one copy of each event
+// among all watchers of the revision.
+func markPrev(evs []*mvccpb.Event, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {
+	out := make([]*mvccpb.Event, len(evs))
+	for i, ev := range evs {
+		if ev.PrevKv != nil || !hasPrev(ev) {
+			out[i] = ev
+			continue
+		}
+		c, ok := cache[ev]
+		if !ok {
+			c = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv, PrevKv: pendingPrev}
+			cache[ev] = c
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// loadPrev replaces the pending previous versions in resp with the store's.
+// A previous version compaction removed meanwhile is left out, as etcd
+// leaves it out. resp's events slice is replaced, not written: coalescing
+// may share its array.
+func (h *Hub) loadPrev(resp *pb.WatchResponse) {
+	var out []*mvccpb.Event
+	for i, ev := range resp.Events {
+		if ev.PrevKv != pendingPrev {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(resp.Events)
+		}
+		prev, err := h.store.PrevKV(ev.Kv.Key, ev.Kv.ModRevision)
+		if err != nil {
+			h.lg.Warn("failed to read the previous version of a watched key",
+				"key", string(ev.Kv.Key), "revision", ev.Kv.ModRevision, "error", err)
+			prev = nil
+		}
+		out[i] = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv, PrevKv: prev}
+	}
+	if out != nil {
+		resp.Events = out
+	}
 }
 
 // stripPrev returns evs without PrevKv, sharing one copy of each event

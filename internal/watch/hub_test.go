@@ -22,6 +22,8 @@ type memStore struct {
 	compact int64
 	log     map[int64][]*mvccpb.Event
 	values  map[string]*mvccpb.KeyValue
+	// prevReads counts PrevKV calls.
+	prevReads int
 }
 
 func newMemStore() *memStore {
@@ -89,8 +91,39 @@ func (s *memStore) put(h *Hub, keys ...string) int64 {
 	}
 	s.log[rev] = evs
 	s.mu.Unlock()
-	h.OnRevision(rev, evs)
+	h.OnRevision(rev, withoutPrev(evs))
 	return rev
+}
+
+// withoutPrev returns evs as the applier publishes them: without previous
+// versions, which observers read with PrevKV.
+func withoutPrev(evs []*mvccpb.Event) []*mvccpb.Event {
+	out := make([]*mvccpb.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv}
+	}
+	return out
+}
+
+// PrevKV finds key's newest change below rev in the log.
+func (s *memStore) PrevKV(key []byte, rev int64) (*mvccpb.KeyValue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prevReads++
+	if rev-1 < s.compact {
+		return nil, nil
+	}
+	for r := rev - 1; r > 0; r-- {
+		for _, ev := range s.log[r] {
+			if bytes.Equal(ev.Kv.Key, key) {
+				if ev.Type == mvccpb.DELETE {
+					return nil, nil
+				}
+				return ev.Kv, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 func newHub(t *testing.T, st *memStore, cfg Config) *Hub {
@@ -170,6 +203,35 @@ func TestSyncedWatchers(t *testing.T) {
 	expect(t, s, "id=1 rev=4 canceled compact=0 reason=\"\"")
 	st.put(h, "b")
 	none(t, s)
+}
+
+// TestPrevReadBySender: the applier publishes events without previous
+// versions; a stream reads them as it sends, only for prev_kv watchers and
+// only for changes that have one, and leaves out what compaction removed
+// before the send.
+func TestPrevReadBySender(t *testing.T) {
+	st := newMemStore()
+	h := newHub(t, st, Config{})
+	s := h.NewStream()
+	defer s.Close()
+	s.Watch(&pb.WatchCreateRequest{Key: []byte("a"), RangeEnd: []byte("c")})
+	s.Watch(&pb.WatchCreateRequest{Key: []byte("a"), RangeEnd: []byte("c"), PrevKv: true})
+	expect(t, s, "id=0 rev=1 created", "id=1 rev=1 created")
+	st.put(h, "a") // rev 2: a creation has no previous version
+	expect(t, s, "id=0 rev=2 a@2", "id=1 rev=2 a@2")
+	st.put(h, "a", "b") // rev 3
+	if n := st.prevReads; n != 0 {
+		t.Fatalf("%d previous versions read before sending", n)
+	}
+	expect(t, s, "id=0 rev=3 a@3 b@3", "id=1 rev=3 a@3(prev@2) b@3")
+	if n := st.prevReads; n != 1 {
+		t.Fatalf("%d previous versions read, want 1 (a's, for the prev_kv watcher)", n)
+	}
+	st.put(h, "a") // rev 4, compacted away before it is sent
+	st.mu.Lock()
+	st.compact = 4
+	st.mu.Unlock()
+	expect(t, s, "id=0 rev=4 a@4", "id=1 rev=4 a@4")
 }
 
 // TestOverflowCatchesUp: a watcher whose queue overflows leaves the synced

@@ -214,6 +214,9 @@ func (s *Stream) Fragment(id int64) bool {
 func (s *Stream) Next(ctx context.Context) (*pb.WatchResponse, error) {
 	for {
 		if resp, err := s.next(); resp != nil || err != nil {
+			if resp != nil {
+				s.h.loadPrev(resp)
+			}
 			return resp, err
 		}
 		if resp := s.progressIfSynced(); resp != nil {
