@@ -58,7 +58,6 @@ func (cfg Config) serverOptions() []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcOverheadBytes),
 		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(streams),
-		grpc.NumStreamWorkers(streamWorkers),
 	}
 	if cfg.KeepAliveMinTime > 0 {
 		opts = append(opts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepAliveMinTime}))
@@ -68,14 +67,6 @@ func (cfg Config) serverOptions() []grpc.ServerOption {
 	}
 	return opts
 }
-
-// streamWorkers is how many goroutines the server keeps for running
-// requests. gRPC otherwise starts a goroutine per request, whose stack then
-// grows through the handler's deep call chain: copying stacks was 7% of a
-// member's CPU under 256 clients putting. A worker keeps its grown stack
-// for the next request; requests beyond the busy workers still get a
-// goroutine of their own. Idle workers cost a few KiB each.
-const streamWorkers = 256
 
 // grpcOverheadBytes is the allowance over --max-request-bytes for gRPC
 // framing, so a request just under the limit still arrives and gets etcd's
