@@ -26,13 +26,6 @@ func addLearner(peerURL string) func(context.Context, *clientv3.Client) (map[str
 // second member to run (promotion, removal of a voting member, moving the
 // leadership away) are tested on clusters in cluster_test.go.
 
-// Server differences.
-const (
-	// HashKV: Cairn's hash is not etcd's (it does not cover what etcd's
-	// covers: bucket names and compaction), and an empty store hashes to 0.
-	diffHashKV = "server: Cairn's HashKV hash differs from etcd's for the same history"
-)
-
 func clusterCases() []goldenCase {
 	var cs []goldenCase
 	add := func(c ...goldenCase) { cs = append(cs, c...) }
@@ -97,25 +90,23 @@ func clusterCases() []goldenCase {
 		goldenCase{name: "member_promote_help", noServer: true, args: args("member promote --help")},
 	)
 
-	// endpoint hashkv
-	// Every result that shows a hash differs; the printing is checked
-	// against the reference server (CAIRN_TEST_ETCD) and in printer_test.go.
-	add(inFormats(goldenCase{name: "endpoint_hashkv", history: base, args: args("endpoint hashkv"), knownDiff: diffHashKV})...)
-	add(inFormats(goldenCase{name: "endpoint_hashkv_hex", history: base, args: args("endpoint hashkv --hex"), knownDiff: diffHashKV}, "simple", "json", "fields")...)
+	// endpoint hashkv: the hashes are etcd's for the same history.
+	add(inFormats(goldenCase{name: "endpoint_hashkv", history: base, args: args("endpoint hashkv")})...)
+	add(inFormats(goldenCase{name: "endpoint_hashkv_hex", history: base, args: args("endpoint hashkv --hex")}, "simple", "json", "fields")...)
 	compacted := append(append([]step{}, base...), compact(6))
 	add(
-		goldenCase{name: "endpoint_hashkv_rev", history: base, args: args("endpoint hashkv --rev 5"), knownDiff: diffHashKV},
-		goldenCase{name: "endpoint_hashkv_rev_json", history: base, args: args("endpoint hashkv --rev 5 -w json"), knownDiff: diffHashKV},
-		goldenCase{name: "endpoint_hashkv_empty", args: args("endpoint hashkv -w json"), knownDiff: diffHashKV},
-		goldenCase{name: "endpoint_hashkv_compacted", history: compacted, args: args("endpoint hashkv -w json"), knownDiff: diffHashKV},
+		goldenCase{name: "endpoint_hashkv_rev", history: base, args: args("endpoint hashkv --rev 5")},
+		goldenCase{name: "endpoint_hashkv_rev_json", history: base, args: args("endpoint hashkv --rev 5 -w json")},
+		goldenCase{name: "endpoint_hashkv_empty", args: args("endpoint hashkv -w json")},
+		goldenCase{name: "endpoint_hashkv_compacted", history: compacted, args: args("endpoint hashkv -w json")},
 		goldenCase{name: "endpoint_hashkv_compacted_rev", history: compacted, args: args("endpoint hashkv --rev 3")},
 		goldenCase{name: "endpoint_hashkv_future", history: base, args: args("endpoint hashkv --rev 100")},
-		goldenCase{name: "endpoint_hashkv_cluster", history: base, args: args("endpoint hashkv --cluster -w table"), knownDiff: diffHashKV},
+		goldenCase{name: "endpoint_hashkv_cluster", history: base, args: args("endpoint hashkv --cluster -w table")},
 		goldenCase{name: "endpoint_hashkv_dead", noServer: true, args: args("endpoint hashkv --command-timeout=1s")},
 		goldenCase{name: "endpoint_hashkv_dead_json", noServer: true, args: args("endpoint hashkv --command-timeout=1s -w json")},
 		goldenCase{name: "endpoint_hashkv_dead_table", noServer: true, args: args("endpoint hashkv --command-timeout=1s -w table")},
 		goldenCase{name: "endpoint_hashkv_dead_protobuf", noServer: true, args: args("endpoint hashkv --command-timeout=1s -w protobuf")},
-		goldenCase{name: "endpoint_hashkv_mixed", raw: true, history: base, args: args("--endpoints=127.0.0.1:1,{ep} --command-timeout=1s endpoint hashkv"), knownDiff: diffHashKV},
+		goldenCase{name: "endpoint_hashkv_mixed", raw: true, history: base, args: args("--endpoints=127.0.0.1:1,{ep} --command-timeout=1s endpoint hashkv")},
 		goldenCase{name: "endpoint_hashkv_bad_rev", noServer: true, args: args("endpoint hashkv --rev=x")},
 		goldenCase{name: "endpoint_hashkv_help", noServer: true, args: args("endpoint hashkv --help")},
 	)

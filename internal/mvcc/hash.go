@@ -2,22 +2,36 @@ package mvcc
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/cairn-kv/cairn/internal/storage"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// HashKV hashes the key-value history a reader can still see up to rev (0:
-// the current revision): every version above the compaction revision, and
-// for each key its newest version at or below it unless that is a deletion.
-// That set does not depend on how far background compaction got, so members
-// that applied the same log agree on it. It returns the hash, the
-// compaction revision and the revision hashed.
+// HashKV hashes the key-value history up to rev (0: the current revision)
+// exactly as etcd does, so that the hashes of Cairn and etcd members holding
+// the same history agree. It returns the hash, the compaction revision and
+// the revision hashed.
+//
+// The versions hashed are, as in etcd once its compaction finished: every
+// version above the compaction revision, and each key's newest version at
+// or below it when that is live and the key did not change after it. When
+// no key is live at rev, etcd hashes every version its compaction kept:
+// then the newest live version at or below the compaction revision counts
+// for every key. The hash is a CRC-32C over the name of etcd's key bucket
+// and then, in revision order, each version as etcd stores it
+// (appendEtcdVersion).
+//
+// The store keeps versions in key order, so each version's CRC is taken as
+// the scan meets it and the CRCs are combined in revision order afterwards:
+// memory holds 24 bytes a version hashed, never the versions.
 func (s *Store) HashKV(rev int64) (hash uint32, compactRev, hashRev int64, err error) {
 	s.restoreMu.RLock()
 	defer s.restoreMu.RUnlock()
@@ -36,41 +50,121 @@ func (s *Store) HashKV(rev int64) (hash uint32, compactRev, hashRev int64, err e
 	if rev < compact {
 		return 0, 0, 0, ErrCompacted
 	}
-	h := crc32.New(castagnoli)
-	var prefix []byte
-	keyDone := false
-	var revBuf [8]byte
+	parts, err := hashParts(it, rev, compact)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	slices.SortFunc(parts, func(a, b hashPart) int {
+		return cmp.Or(cmp.Compare(a.main, b.main), cmp.Compare(a.sub, b.sub))
+	})
+	hash = crc32.Checksum(etcdKeyBucket, castagnoli)
+	for _, p := range parts {
+		hash = crcCombine(hash, p.crc, int(p.len))
+	}
+	return hash, compact, rev, nil
+}
+
+// etcdKeyBucket is the name of etcd's bucket of versions, which its hash
+// starts with.
+var etcdKeyBucket = []byte("key")
+
+// hashPart is one hashed version: its revision, and the CRC and length of
+// its etcd form.
+type hashPart struct {
+	main, sub int64
+	crc, len  uint32
+}
+
+// hashParts scans the version space for the versions HashKV covers.
+func hashParts(it *pebble.Iterator, rev, compact int64) ([]hashPart, error) {
+	var parts, ifNoneLive []hashPart
+	var prefix, key, buf []byte
 	var rec record
+	// Per key, newest version first: seen (its newest version at or below
+	// rev was met), changed (a version above the compaction revision was),
+	// done (its newest version at or below the compaction revision was).
+	var seen, changed, done, anyLive bool
 	for it.First(); it.Valid(); it.Next() {
 		p, mod, err := splitVersionKey(it.Key())
 		if err != nil {
-			return 0, 0, 0, err
+			return nil, err
 		}
 		if !bytes.Equal(p, prefix) {
-			prefix, keyDone = append(prefix[:0], p...), false
+			prefix, seen, changed, done = append(prefix[:0], p...), false, false, false
+			if key, err = appendUnescaped(key[:0], prefix[1:]); err != nil {
+				return nil, err
+			}
 		}
-		if keyDone || mod > rev {
+		if done || mod > rev {
 			continue
 		}
-		v := it.Value()
+		if err := decodeRecord(it.Value(), &rec); err != nil {
+			return nil, err
+		}
+		if !seen {
+			seen, anyLive = true, anyLive || !rec.tombstone
+		}
 		if mod <= compact {
-			keyDone = true // only the newest version at or below it counts
-			if err := decodeRecord(v, &rec); err != nil {
-				return 0, 0, 0, err
-			}
+			done = true
 			if rec.tombstone {
 				continue
 			}
 		}
-		_, _ = h.Write(p)
-		binary.BigEndian.PutUint64(revBuf[:], uint64(mod))
-		_, _ = h.Write(revBuf[:])
-		_, _ = h.Write(v)
+		buf = appendEtcdVersion(buf[:0], key, mod, &rec)
+		part := hashPart{main: mod, sub: rec.sub, crc: crc32.Checksum(buf, castagnoli), len: uint32(len(buf))}
+		switch {
+		case mod > compact:
+			changed = true
+			parts = append(parts, part)
+		case changed:
+			ifNoneLive = append(ifNoneLive, part)
+		default:
+			parts = append(parts, part)
+		}
 	}
-	if err := it.Error(); err != nil {
-		return 0, 0, 0, err
+	if !anyLive {
+		parts = append(parts, ifNoneLive...)
 	}
-	return h.Sum32(), compact, rev, nil
+	return parts, it.Error()
+}
+
+// appendEtcdVersion appends a version as etcd's key bucket holds it: the key
+// is the revision (main and sub big-endian around '_', with a trailing 't'
+// for a deletion), the value the marshaled mvccpb.KeyValue, which for a
+// deletion holds only the key. Fields go in number order and zero values
+// are left out, byte for byte what protobuf's marshaling produces.
+func appendEtcdVersion(dst, key []byte, mod int64, rec *record) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(mod))
+	dst = append(dst, '_')
+	dst = binary.BigEndian.AppendUint64(dst, uint64(rec.sub))
+	if rec.tombstone {
+		dst = append(dst, 't')
+	}
+	dst = appendBytesField(dst, 1, key)
+	if rec.tombstone {
+		return dst
+	}
+	dst = appendVarintField(dst, 2, rec.create)
+	dst = appendVarintField(dst, 3, mod)
+	dst = appendVarintField(dst, 4, rec.version)
+	dst = appendBytesField(dst, 5, rec.value)
+	return appendVarintField(dst, 6, rec.lease)
+}
+
+func appendVarintField(dst []byte, num protowire.Number, v int64) []byte {
+	if v == 0 {
+		return dst
+	}
+	dst = protowire.AppendTag(dst, num, protowire.VarintType)
+	return protowire.AppendVarint(dst, uint64(v))
+}
+
+func appendBytesField(dst []byte, num protowire.Number, b []byte) []byte {
+	if len(b) == 0 {
+		return dst
+	}
+	dst = protowire.AppendTag(dst, num, protowire.BytesType)
+	return protowire.AppendBytes(dst, b)
 }
 
 // Hash hashes every state-machine key and value in the engine.

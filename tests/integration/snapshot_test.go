@@ -141,6 +141,16 @@ func saveSnapshot(t *testing.T, m *testutil.Member) string {
 	return path
 }
 
+// hashKV asks m for its HashKV at rev.
+func hashKV(t *testing.T, m *testutil.Member, rev int64) *clientv3.HashKVResponse {
+	t.Helper()
+	resp, err := m.Client(t).HashKV(context.Background(), m.Endpoint, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // restoreInto restores file into cfg's data dir, as member cfg.Name of the
 // cluster cfg describes.
 func restoreInto(t *testing.T, path string, cfg *config.Config) {
@@ -188,6 +198,7 @@ func TestSnapshotSaveAndRestore(t *testing.T) {
 	src := testutil.StartMember(t)
 	want := fillForSnapshot(t, src.Client(t))
 	path := saveSnapshot(t, src)
+	srcHash := hashKV(t, src, 0)
 
 	dst := testutil.StartMember(t, testutil.WithDataDir(restoreMember(t, path, 0)))
 	cli := dst.Client(t)
@@ -200,6 +211,22 @@ func TestSnapshotSaveAndRestore(t *testing.T) {
 		t.Fatalf("restored revision %d, want %d", got.Header.Revision, want.rev)
 	}
 	assertSameKVs(t, got.Kvs, want.kvs)
+	// The member, the file (hashed as etcd hashes its database: what etcd
+	// would answer after restoring it) and the restored member agree.
+	f, err := snapshot.Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileHash, err := f.HashKV(0)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dstHash := hashKV(t, dst, want.rev); srcHash.Hash != fileHash.Hash || dstHash.Hash != srcHash.Hash ||
+		srcHash.CompactRevision != want.compact || dstHash.CompactRevision != want.compact || fileHash.CompactRevision != want.compact {
+		t.Fatalf("HashKV: member %d (compacted at %d), file %d (%d), restored member %d (%d); compaction at %d",
+			srcHash.Hash, srcHash.CompactRevision, fileHash.Hash, fileHash.CompactRevision, dstHash.Hash, dstHash.CompactRevision, want.compact)
+	}
 	if _, err := cli.Get(ctx, "key/01", clientv3.WithRev(want.compact-1)); !errors.Is(err, rpctypes.ErrCompacted) {
 		t.Fatalf("read below the compaction: %v, want %v", err, rpctypes.ErrCompacted)
 	}
