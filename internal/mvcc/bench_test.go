@@ -168,3 +168,30 @@ func BenchmarkPutNewKeys(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTxn10Puts measures transactions of 10 puts (benchmark txn-put
+// --txn-ops 10), 10 transactions to a batch, over 100,000 keys.
+func BenchmarkTxn10Puts(b *testing.B) {
+	s := newTestStore(b)
+	val := make([]byte, 256)
+	i := 0
+	for b.Loop() {
+		bt := s.db.NewIndexedBatch()
+		wb := s.NewBatch(bt)
+		for range 10 {
+			ops := make([]*pb.RequestOp, 10)
+			for j := range ops {
+				key := fmt.Appendf(nil, "/registry/pods/ns/pod-%08d", i*7919%100000)
+				ops[j] = &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: key, Value: val}}}
+				i++
+			}
+			wt := wb.Txn()
+			if _, err := wt.Txn(&pb.TxnRequest{Success: ops}); err != nil {
+				b.Fatal(err)
+			}
+			wt.End()
+		}
+		commitBatch(b, s, bt, wb)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/put")
+}
