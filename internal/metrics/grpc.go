@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
@@ -19,6 +20,9 @@ type grpcMetrics struct {
 	received *prometheus.CounterVec
 	sent     *prometheus.CounterVec
 	latency  *prometheus.HistogramVec // nil unless --metrics extensive
+	// clientRequests is etcd_server_client_requests_total: requests by
+	// kind (unary, stream) and the client's API version.
+	clientRequests *prometheus.CounterVec
 }
 
 func newGRPCMetrics(reg *prometheus.Registry, extensive bool) *grpcMetrics {
@@ -33,7 +37,9 @@ func newGRPCMetrics(reg *prometheus.Registry, extensive bool) *grpcMetrics {
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grpc_server_msg_sent_total",
 			Help: "Total number of gRPC stream messages sent by the server."}, labels),
 	}
-	reg.MustRegister(g.started, g.handled, g.received, g.sent)
+	g.clientRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "server", Name: "client_requests_total",
+		Help: "The total number of client requests per client version."}, []string{"type", "client_api_version"})
+	reg.MustRegister(g.started, g.handled, g.received, g.sent, g.clientRequests)
 	if extensive {
 		g.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "grpc_server_handling_seconds",
 			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
@@ -51,6 +57,17 @@ func splitMethod(full string) (service, method string) {
 	return "unknown", full
 }
 
+// clientAPIVersion is the API version the client sent in its metadata
+// (etcd's client sends its own version), or "unknown".
+func clientAPIVersion(ctx context.Context) string {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("client-api-version"); len(v) > 0 {
+			return v[0]
+		}
+	}
+	return "unknown"
+}
+
 // UnaryInterceptor counts unary RPCs.
 func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -59,6 +76,7 @@ func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		svc, meth := splitMethod(info.FullMethod)
 		g := m.grpc
+		g.clientRequests.WithLabelValues("unary", clientAPIVersion(ctx)).Inc()
 		g.started.WithLabelValues("unary", svc, meth).Inc()
 		g.received.WithLabelValues("unary", svc, meth).Inc()
 		start := time.Now()
@@ -89,6 +107,7 @@ func (m *Metrics) StreamInterceptor() grpc.StreamServerInterceptor {
 		}
 		svc, meth := splitMethod(info.FullMethod)
 		g := m.grpc
+		g.clientRequests.WithLabelValues("stream", clientAPIVersion(ss.Context())).Inc()
 		g.started.WithLabelValues(typ, svc, meth).Inc()
 		start := time.Now()
 		err := handler(srv, &countingStream{ServerStream: ss,

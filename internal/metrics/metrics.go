@@ -47,6 +47,12 @@ type Metrics struct {
 	leaseGranted     prometheus.Counter
 	leaseRevoked     prometheus.Counter
 	leaseRenewed     prometheus.Counter
+	leaseExpired     prometheus.Counter
+	leaseTTL         prometheus.Histogram
+	rangeDuration    *prometheus.HistogramVec
+	promotions       prometheus.Counter
+	hashDuration     prometheus.Histogram
+	hashKVDuration   prometheus.Histogram
 	grpc             *grpcMetrics
 	clientBytes      *clientBytes
 }
@@ -64,10 +70,15 @@ type Sources struct {
 	Pending      func() float64
 	Watchers     func() float64
 	SlowWatchers func() float64
-	ServerID     string
-	Version      string
-	ClusterVer   func() string
-	Extensive    bool // --metrics extensive: gRPC latency histograms
+	WatchStreams func() float64
+	IsLearner    func() float64
+	AuthRevision func() float64
+	// Peers returns the IDs of the members this one knows, itself included.
+	Peers      func() []string
+	ServerID   string
+	Version    string
+	ClusterVer func() string
+	Extensive  bool // --metrics extensive: gRPC latency histograms
 	// Engine, when set, reads the storage engine's statistics (one call
 	// per scrape), exported as cairn_engine_*.
 	Engine func() EngineStats
@@ -129,9 +140,18 @@ func New(src Sources) *Metrics {
 	m.mvccDelete = c("mvcc", "delete_total", "Total number of deletes seen by this member.")
 	m.mvccRange = c("mvcc", "range_total", "Total number of ranges seen by this member.")
 	m.mvccTxn = c("mvcc", "txn_total", "Total number of txns seen by this member.")
-	m.leaseGranted = c("debugging_server", "lease_granted_total", "The total number of granted leases.")
-	m.leaseRevoked = c("debugging_server", "lease_revoked_total", "The total number of revoked leases.")
-	m.leaseRenewed = c("debugging_server", "lease_renewed_total", "The number of renewed leases seen by the leader.")
+	m.leaseGranted = c("debugging_lease", "granted_total", "The total number of granted leases.")
+	m.leaseRevoked = c("debugging_lease", "revoked_total", "The total number of revoked leases.")
+	m.leaseRenewed = c("debugging_lease", "renewed_total", "The number of renewed leases seen by the leader.")
+	m.leaseExpired = c("debugging_server", "lease_expired_total", "The total number of expired leases.")
+	m.leaseTTL = h("debugging_lease", "ttl_total", "Bucketed histogram of lease TTLs.", prometheus.ExponentialBuckets(1, 2, 14))
+	m.rangeDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "server", Name: "range_duration_seconds",
+		Help: "The latency distributions of txn.Range", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 20)}, []string{"success"})
+	m.reg.MustRegister(m.rangeDuration)
+	m.promotions = c("server", "learner_promote_successes", "The total number of successful learner promotions while this member is leader.")
+	hashBuckets := prometheus.ExponentialBuckets(.01, 2, 15)
+	m.hashDuration = h("mvcc", "hash_duration_seconds", "The latency distribution of storage hash operation.", hashBuckets)
+	m.hashKVDuration = h("mvcc", "hash_rev_duration_seconds", "The latency distribution of storage hash by revision operation.", hashBuckets)
 	m.registerSources(src)
 	if src.Engine != nil {
 		m.reg.MustRegister(engineCollector(src.Engine))
@@ -152,8 +172,15 @@ func (m *Metrics) registerSources(src Sources) {
 	gf("mvcc", "db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", src.DBSizeInUse)
 	gf("server", "quota_backend_bytes", "Current backend storage quota size in bytes.", src.DBQuota)
 	gf("debugging_mvcc", "keys_total", "Total number of keys.", src.Keys)
-	gf("mvcc", "current_revision", "The current revision of store.", src.CurrentRev)
-	gf("mvcc", "compact_revision", "The revision of the last compaction in store.", src.CompactRev)
+	gf("debugging_mvcc", "current_revision", "The current revision of store.", src.CurrentRev)
+	gf("debugging_mvcc", "compact_revision", "The revision of the last compaction in store.", src.CompactRev)
+	gf("debugging_mvcc", "watch_stream_total", "Total number of watch streams.", src.WatchStreams)
+	gf("server", "is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", src.IsLearner)
+	gf("debugging_auth", "revision", "The current revision of auth store.", src.AuthRevision)
+	if src.Peers != nil {
+		m.reg.MustRegister(&knownPeers{local: src.ServerID, peers: src.Peers})
+	}
+	registerFDs(m.reg)
 	gf("server", "proposals_committed_total", "The total number of consensus proposals committed.", src.Committed)
 	gf("server", "proposals_applied_total", "The total number of consensus proposals applied.", src.Applied)
 	gf("server", "proposals_pending", "The current number of pending proposals to commit.", src.Pending)
@@ -177,6 +204,22 @@ func (m *Metrics) registerSources(src Sources) {
 	}
 	if src.ClusterVer != nil {
 		m.reg.MustRegister(&clusterVersion{f: src.ClusterVer})
+	}
+}
+
+// knownPeers reports etcd_network_known_peers{Local, Remote} 1 for every
+// member, this one included.
+type knownPeers struct {
+	local string
+	peers func() []string
+}
+
+var knownPeersDesc = prometheus.NewDesc("etcd_network_known_peers", "The current number of known peers.", []string{"Local", "Remote"}, nil)
+
+func (k *knownPeers) Describe(ch chan<- *prometheus.Desc) { ch <- knownPeersDesc }
+func (k *knownPeers) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range k.peers() {
+		ch <- prometheus.MustNewConstMetric(knownPeersDesc, prometheus.GaugeValue, 1, k.local, p)
 	}
 }
 
@@ -352,7 +395,7 @@ func (m *Metrics) KV(kind string) {
 	}
 }
 
-// Lease counts lease events: "granted", "revoked", "renewed".
+// Lease counts lease events: "granted", "revoked", "renewed", "expired".
 func (m *Metrics) Lease(event string) {
 	if m == nil {
 		return
@@ -364,7 +407,46 @@ func (m *Metrics) Lease(event string) {
 		m.leaseRevoked.Inc()
 	case "renewed":
 		m.leaseRenewed.Inc()
+	case "expired":
+		m.leaseExpired.Inc()
 	}
+}
+
+// Range observes how long the store took to read a range.
+func (m *Metrics) Range(success bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.rangeDuration.WithLabelValues(strconv.FormatBool(success)).Observe(d.Seconds())
+}
+
+// LearnerPromoted counts a learner promotion this member (the leader) made.
+func (m *Metrics) LearnerPromoted() {
+	if m == nil {
+		return
+	}
+	m.promotions.Inc()
+}
+
+// LeaseTTL observes the TTL of a granted lease.
+func (m *Metrics) LeaseTTL(seconds int64) {
+	if m == nil {
+		return
+	}
+	m.leaseTTL.Observe(float64(seconds))
+}
+
+// Hash observes how long a hash of the whole store (byRev false) or a
+// HashKV (byRev true) took.
+func (m *Metrics) Hash(byRev bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	if byRev {
+		m.hashKVDuration.Observe(d.Seconds())
+		return
+	}
+	m.hashDuration.Observe(d.Seconds())
 }
 
 func b2f(b bool) float64 {

@@ -160,7 +160,11 @@ func (s *Server) promoteLearner(ctx context.Context, id uint64) error {
 	}
 	m := s.cluster.Member(id)
 	m.IsLearner = false
-	return s.proposeConfChange(ctx, raftpb.ConfChangeAddNode, id, m)
+	if err := s.proposeConfChange(ctx, raftpb.ConfChangeAddNode, id, m); err != nil {
+		return err
+	}
+	s.metrics.LearnerPromoted()
+	return nil
 }
 
 func (s *Server) countLearners() int {

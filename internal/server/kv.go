@@ -31,7 +31,10 @@ func (s *Server) localRange(ctx context.Context, r *pb.RangeRequest) (*pb.RangeR
 			return nil, err
 		}
 	}
-	return s.kv.Range(r)
+	start := time.Now()
+	resp, err := s.kv.Range(r)
+	s.metrics.Range(err == nil, time.Since(start))
+	return resp, err
 }
 
 // Put implements v3rpc.KVBackend.

@@ -46,6 +46,7 @@ func (s *Server) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.L
 		return nil, err
 	}
 	s.metrics.Lease("granted")
+	s.metrics.LeaseTTL(resp.(*pb.LeaseGrantResponse).TTL)
 	return resp.(*pb.LeaseGrantResponse), nil
 }
 
@@ -204,7 +205,9 @@ func (s *Server) revokeExpired() {
 			defer cancel()
 			if _, err := s.revokeLease(ctx, &pb.LeaseRevokeRequest{ID: id}); err != nil {
 				s.lg.Debug("cannot revoke expired lease; will retry", "lease", id, "error", err)
+				return
 			}
+			s.metrics.Lease("expired")
 		}()
 	}
 }

@@ -29,11 +29,15 @@ func (s *Server) newMetrics() *metrics.Metrics {
 			_, slow := s.hub.Stats()
 			return float64(slow)
 		},
-		ServerID:   membership.IDString(s.memberID),
-		Version:    version.EtcdVersion,
-		ClusterVer: func() string { return s.cluster.Version() },
-		Extensive:  s.cfg.Metrics == "extensive",
-		Engine:     s.engineStats,
+		WatchStreams: func() float64 { return float64(s.hub.Streams()) },
+		IsLearner:    func() float64 { return b2f(s.IsLearner()) },
+		AuthRevision: func() float64 { return float64(s.auth.Revision()) },
+		Peers:        s.knownPeers,
+		ServerID:     membership.IDString(s.memberID),
+		Version:      version.EtcdVersion,
+		ClusterVer:   func() string { return s.cluster.Version() },
+		Extensive:    s.cfg.Metrics == "extensive",
+		Engine:       s.engineStats,
 	})
 }
 
@@ -87,4 +91,21 @@ func (s *Server) observeSendFailed(peer uint64, n int) {
 
 func (s *Server) observeSnapshot(peer uint64, sent bool) {
 	s.metrics.Snapshot(membership.IDString(peer), sent)
+}
+
+// knownPeers lists the IDs of the members, this one included as etcd
+// includes it, for etcd_network_known_peers.
+func (s *Server) knownPeers() []string {
+	var ids []string
+	for _, m := range s.cluster.Members() {
+		ids = append(ids, membership.IDString(m.ID))
+	}
+	return ids
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

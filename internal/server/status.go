@@ -89,7 +89,9 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, err
 	if _, err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	hash, compact, hashRev, err := s.kv.HashKV(rev)
+	s.metrics.Hash(true, time.Since(start))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +106,9 @@ func (s *Server) Hash(ctx context.Context) (*pb.HashResponse, error) {
 	if _, err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	hash, rev, err := s.kv.Hash()
+	s.metrics.Hash(false, time.Since(start))
 	if err != nil {
 		return nil, err
 	}

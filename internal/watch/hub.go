@@ -86,9 +86,10 @@ type Hub struct {
 		gen   uint64
 		order []*watcher
 	}
-	kick   chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
+	kick    chan struct{}
+	streams atomic.Int64 // open streams
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // New creates a hub over store, starting at its current revision.
@@ -132,6 +133,9 @@ func (h *Hub) Stats() (total, slow int) {
 	total += len(h.mu.ranges) + len(h.mu.unsynced)
 	return total, len(h.mu.unsynced)
 }
+
+// Streams counts the open watch streams.
+func (h *Hub) Streams() int { return int(h.streams.Load()) }
 
 // Rev is the newest revision fanned out.
 func (h *Hub) Rev() int64 {

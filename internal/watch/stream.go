@@ -37,6 +37,7 @@ type Stream struct {
 func (h *Hub) NewStream() *Stream {
 	s := &Stream{h: h, ready: make(chan struct{}, 1)}
 	s.mu.watchers = map[int64]*watcher{}
+	h.streams.Add(1)
 	return s
 }
 
@@ -193,6 +194,9 @@ func (s *Stream) Close() {
 	defer h.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.mu.closed {
+		h.streams.Add(-1)
+	}
 	s.mu.closed = true
 	for _, w := range s.mu.watchers {
 		h.removeLocked(w)
