@@ -49,7 +49,8 @@ type Metrics struct {
 	leaseRenewed     prometheus.Counter
 	leaseExpired     prometheus.Counter
 	leaseTTL         prometheus.Histogram
-	rangeDuration    *prometheus.HistogramVec
+	rangeOK          prometheus.Observer // range_duration_seconds{success="true"}
+	rangeFailed      prometheus.Observer
 	promotions       prometheus.Counter
 	hashDuration     prometheus.Histogram
 	hashKVDuration   prometheus.Histogram
@@ -145,9 +146,10 @@ func New(src Sources) *Metrics {
 	m.leaseRenewed = c("debugging_lease", "renewed_total", "The number of renewed leases seen by the leader.")
 	m.leaseExpired = c("debugging_server", "lease_expired_total", "The total number of expired leases.")
 	m.leaseTTL = h("debugging_lease", "ttl_total", "Bucketed histogram of lease TTLs.", prometheus.ExponentialBuckets(1, 2, 14))
-	m.rangeDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "server", Name: "range_duration_seconds",
+	rangeDuration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "server", Name: "range_duration_seconds",
 		Help: "The latency distributions of txn.Range", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 20)}, []string{"success"})
-	m.reg.MustRegister(m.rangeDuration)
+	m.reg.MustRegister(rangeDuration)
+	m.rangeOK, m.rangeFailed = rangeDuration.WithLabelValues("true"), rangeDuration.WithLabelValues("false")
 	m.promotions = c("server", "learner_promote_successes", "The total number of successful learner promotions while this member is leader.")
 	hashBuckets := prometheus.ExponentialBuckets(.01, 2, 15)
 	m.hashDuration = h("mvcc", "hash_duration_seconds", "The latency distribution of storage hash operation.", hashBuckets)
@@ -417,7 +419,11 @@ func (m *Metrics) Range(success bool, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.rangeDuration.WithLabelValues(strconv.FormatBool(success)).Observe(d.Seconds())
+	if success {
+		m.rangeOK.Observe(d.Seconds())
+		return
+	}
+	m.rangeFailed.Observe(d.Seconds())
 }
 
 // LearnerPromoted counts a learner promotion this member (the leader) made.
