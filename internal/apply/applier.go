@@ -81,6 +81,7 @@ type Applier struct {
 	onMembership      func()
 	onCommit          func(time.Duration)
 	onApplied         func(op string, success bool, took time.Duration)
+	onSnapshot        func(installing bool)
 	slow              SlowLog
 }
 
@@ -111,6 +112,9 @@ type Config struct {
 	WarningApplyDuration time.Duration
 	// OnSlowApply, when set, counts each request logged as slow.
 	OnSlowApply func()
+	// OnSnapshot, when set, hears that the install of a state snapshot
+	// from the leader starts (true) and ends (false).
+	OnSnapshot func(installing bool)
 }
 
 // New creates an applier resuming after the applied index stored in the
@@ -119,8 +123,8 @@ func New(cfg Config, lg *slog.Logger) (*Applier, error) {
 	a := &Applier{
 		db: cfg.Engine.DB(), kv: cfg.KV, lessor: cfg.Lessor, alarms: cfg.Alarms, auth: cfg.Auth, cluster: cfg.Cluster, v2: cfg.V2,
 		raft: cfg.Raft, confRec: cfg.ConfState, wait: cfg.Wait, lg: lg, onMembership: cfg.OnMembership, onCommit: cfg.OnCommit,
-		onApplied: cfg.OnApplied,
-		slow:      SlowLog{Logger: lg, Threshold: cfg.WarningApplyDuration, OnSlow: cfg.OnSlowApply},
+		onApplied: cfg.OnApplied, onSnapshot: cfg.OnSnapshot,
+		slow: SlowLog{Logger: lg, Threshold: cfg.WarningApplyDuration, OnSlow: cfg.OnSlowApply},
 	}
 	idx, term, err := LoadApplied(a.db)
 	if err != nil {

@@ -16,6 +16,10 @@ import (
 // names (its Data is the path of the received file), then reloads every
 // in-memory view of the state.
 func (a *Applier) installSnapshot(snap *raftpb.Snapshot) {
+	if a.onSnapshot != nil {
+		a.onSnapshot(true)
+		defer a.onSnapshot(false)
+	}
 	if err := a.InstallPending(); err != nil {
 		panic(fmt.Sprintf("apply: install snapshot at %d: %v", snap.GetMetadata().GetIndex(), err))
 	}

@@ -52,6 +52,13 @@ type Metrics struct {
 	rangeOK          prometheus.Observer // range_duration_seconds{success="true"}
 	rangeFailed      prometheus.Observer
 	promotions       prometheus.Counter
+	walWrite         prometheus.Histogram
+	defragInflight   prometheus.Gauge
+	snapshotApplying prometheus.Gauge
+	compactionKeys   prometheus.Counter
+	compactionLast   prometheus.Gauge
+	compactionPause  prometheus.Histogram
+	compactionTotal  prometheus.Histogram
 	hashDuration     prometheus.Histogram
 	hashKVDuration   prometheus.Histogram
 	grpc             *grpcMetrics
@@ -72,6 +79,12 @@ type Sources struct {
 	Watchers     func() float64
 	SlowWatchers func() float64
 	WatchStreams func() float64
+	// EventsSent and EventsPending count watch events handed to streams
+	// and queued for watchers.
+	EventsSent    func() float64
+	EventsPending func() float64
+	// WALBytes is the size of everything appended to the raft log.
+	WALBytes     func() float64
 	IsLearner    func() float64
 	AuthRevision func() float64
 	// Peers returns the IDs of the members this one knows, itself included.
@@ -113,6 +126,13 @@ func New(src Sources) *Metrics {
 	m.defrag = h("disk", "backend_defrag_duration_seconds", "The latency distribution of backend defragmentation.", prometheus.ExponentialBuckets(.1, 2, 13))
 	m.backendSnapshot = h("disk", "backend_snapshot_duration_seconds", "The latency distribution of backend snapshots.", prometheus.ExponentialBuckets(.01, 2, 17))
 	m.backendCommit = h("disk", "backend_commit_duration_seconds", "The latency distributions of commit called by backend.", diskBuckets)
+	m.walWrite = h("disk", "wal_write_duration_seconds", "The latency distributions of write called by WAL.", diskBuckets)
+	m.defragInflight = g("disk", "defrag_inflight", "Whether or not defrag is active on the member. 1 means active, 0 means not.")
+	m.snapshotApplying = g("server", "snapshot_apply_in_progress_total", "1 if the server is applying the incoming snapshot. 0 if none.")
+	m.compactionKeys = c("debugging_mvcc", "db_compaction_keys_total", "Total number of db keys compacted.")
+	m.compactionLast = g("debugging_mvcc", "db_compaction_last", "The unix time of the last db compaction. Resets to 0 on start.")
+	m.compactionPause = h("debugging_mvcc", "db_compaction_pause_duration_milliseconds", "Bucketed histogram of db compaction pause duration.", prometheus.ExponentialBuckets(1, 2, 13))
+	m.compactionTotal = h("debugging_mvcc", "db_compaction_total_duration_milliseconds", "Bucketed histogram of db compaction total duration.", prometheus.ExponentialBuckets(100, 2, 14))
 	// etcd's help text, which still says v2 although it times every
 	// applied request.
 	m.applyDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "server", Name: "apply_duration_seconds",
@@ -177,6 +197,14 @@ func (m *Metrics) registerSources(src Sources) {
 	gf("debugging_mvcc", "current_revision", "The current revision of store.", src.CurrentRev)
 	gf("debugging_mvcc", "compact_revision", "The revision of the last compaction in store.", src.CompactRev)
 	gf("debugging_mvcc", "watch_stream_total", "Total number of watch streams.", src.WatchStreams)
+	gf("debugging_mvcc", "pending_events_total", "Total number of pending events to be sent.", src.EventsPending)
+	cf := func(sub, name, help string, f func() float64) {
+		if f != nil {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help}, f))
+		}
+	}
+	cf("debugging_mvcc", "events_total", "Total number of events sent by this member.", src.EventsSent)
+	cf("disk", "wal_write_bytes_total", "Total number of bytes written in WAL.", src.WALBytes)
 	gf("server", "is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", src.IsLearner)
 	gf("debugging_auth", "revision", "The current revision of auth store.", src.AuthRevision)
 	if src.Peers != nil {
@@ -412,6 +440,50 @@ func (m *Metrics) Lease(event string) {
 	case "expired":
 		m.leaseExpired.Inc()
 	}
+}
+
+// WALWrite observes a raft log append.
+func (m *Metrics) WALWrite(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.walWrite.Observe(d.Seconds())
+}
+
+// DefragInflight marks a defragmentation running or over.
+func (m *Metrics) DefragInflight(running bool) {
+	if m == nil {
+		return
+	}
+	m.defragInflight.Set(b2f(running))
+}
+
+// SnapshotApplying marks the apply of a snapshot from the leader running
+// or over.
+func (m *Metrics) SnapshotApplying(running bool) {
+	if m == nil {
+		return
+	}
+	m.snapshotApplying.Set(b2f(running))
+}
+
+// CompactionBatch observes one batch of a background compaction: how long
+// it took and how many versions it removed.
+func (m *Metrics) CompactionBatch(d time.Duration, removed int) {
+	if m == nil {
+		return
+	}
+	m.compactionPause.Observe(float64(d.Milliseconds()))
+	m.compactionKeys.Add(float64(removed))
+}
+
+// CompactionDone observes a finished background compaction.
+func (m *Metrics) CompactionDone(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.compactionTotal.Observe(float64(d.Milliseconds()))
+	m.compactionLast.Set(float64(time.Now().Unix()))
 }
 
 // Range observes how long the store took to read a range.

@@ -35,6 +35,7 @@ type compactor struct {
 	// default); sleep waits between batches and is replaced by tests.
 	batchLimit int
 	pause      time.Duration
+	observer   CompactionObserver // nil: nobody listens
 	sleep      func(ctx context.Context, d time.Duration) error
 
 	mu struct {
@@ -82,6 +83,17 @@ func (c *compactor) stop() {
 func (s *Store) SetCompactionPacing(batchLimit int, pause time.Duration) {
 	s.compactor.batchLimit, s.compactor.pause = batchLimit, pause
 }
+
+// CompactionObserver hears of a background compaction's work: each batch
+// (how long building and committing it took, how many versions it
+// removed) and each finished compaction (how long it took in all).
+type CompactionObserver interface {
+	CompactionBatch(d time.Duration, removed int)
+	CompactionDone(d time.Duration)
+}
+
+// SetCompactionObserver installs o. Call it before Start.
+func (s *Store) SetCompactionObserver(o CompactionObserver) { s.compactor.observer = o }
 
 // pacing is the batch limit and the pause in effect.
 func (c *compactor) pacing() (int, time.Duration) {
@@ -174,6 +186,7 @@ func (c *compactor) loop(ctx context.Context) {
 // run removes obsolete versions for every key changed in (from, to].
 func (c *compactor) run(ctx context.Context, from, to int64) error {
 	db := c.s.db
+	started := time.Now()
 	limit, pause := c.pacing()
 	next := revLogStart(from + 1)
 	end := revLogStart(to + 1)
@@ -203,7 +216,13 @@ func (c *compactor) run(ctx context.Context, from, to int64) error {
 	if err := b.Set(storage.KeyFinishedCompact, storage.PutUint64(uint64(to)), nil); err != nil {
 		return err
 	}
-	return b.Commit(pebble.NoSync)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	if c.observer != nil {
+		c.observer.CompactionDone(time.Since(started))
+	}
+	return nil
 }
 
 // compactChunk handles up to limit revisions of the change log starting at
@@ -211,6 +230,7 @@ func (c *compactor) run(ctx context.Context, from, to int64) error {
 // where to resume, or nil when done.
 func (c *compactor) compactChunk(start, end []byte, to int64, limit int) ([]byte, error) {
 	db := c.s.db
+	started := time.Now()
 	logIt, err := db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
 	if err != nil {
 		return nil, err
@@ -247,8 +267,12 @@ func (c *compactor) compactChunk(start, end []byte, to int64, limit int) ([]byte
 	if err := logIt.Error(); err != nil {
 		return nil, err
 	}
+	removed := int(b.Count())
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return nil, err
+	}
+	if c.observer != nil {
+		c.observer.CompactionBatch(time.Since(started), removed)
 	}
 	return resume, nil
 }

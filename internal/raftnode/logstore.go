@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
@@ -24,6 +25,8 @@ const (
 // while the Ready loop appends to it, hence the mutex.
 type LogStore struct {
 	db *pebble.DB
+	// written counts the bytes of every append's engine batch.
+	written atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -217,6 +220,9 @@ func (ls *LogStore) readEntry(i uint64) (*raftpb.Entry, error) {
 
 var errLogGap = errors.New("raftnode: appended entries leave a gap in the log")
 
+// WrittenBytes is the size of everything appended since the store opened.
+func (ls *LogStore) WrittenBytes() uint64 { return ls.written.Load() }
+
 // Append persists entries and the hard state in one batch, synced when sync
 // is set. Entries may overwrite a suffix of the log; anything after the last
 // new entry is removed.
@@ -258,6 +264,7 @@ func (ls *LogStore) Append(hs *raftpb.HardState, ents []*raftpb.Entry, sync bool
 			}
 		}
 	}
+	ls.written.Add(uint64(len(b.Repr())))
 	if sync {
 		// The batch becomes visible before its WAL sync, so the applier's
 		// unsynced batches are not held behind this fsync; we still wait

@@ -34,8 +34,10 @@ type Config struct {
 	Applied uint64
 	// MaxSizePerMsg bounds the entries per append message.
 	MaxSizePerMsg uint64
-	// OnFsync, when set, observes each synced log append.
-	OnFsync func(time.Duration)
+	// OnFsync, when set, observes each synced log append; OnAppend
+	// observes every append, synced or not.
+	OnFsync  func(time.Duration)
+	OnAppend func(time.Duration)
 	// PreVote runs raft's pre-vote phase before elections.
 	PreVote bool
 	// NoFsync never waits for the log to reach the disk (etcd's
@@ -287,8 +289,12 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
 		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))
 	}
+	took := time.Since(start)
 	if sync && n.cfg.OnFsync != nil {
-		n.cfg.OnFsync(time.Since(start))
+		n.cfg.OnFsync(took)
+	}
+	if n.cfg.OnAppend != nil {
+		n.cfg.OnAppend(took)
 	}
 	if !leader {
 		n.send(rd.Messages)

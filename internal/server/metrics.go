@@ -30,6 +30,20 @@ func (s *Server) newMetrics() *metrics.Metrics {
 			return float64(slow)
 		},
 		WatchStreams: func() float64 { return float64(s.hub.Streams()) },
+		EventsSent: func() float64 {
+			sent, _ := s.hub.Events()
+			return float64(sent)
+		},
+		EventsPending: func() float64 {
+			_, pending := s.hub.Events()
+			return float64(pending)
+		},
+		WALBytes: func() float64 {
+			if s.logStore == nil {
+				return 0
+			}
+			return float64(s.logStore.WrittenBytes())
+		},
 		IsLearner:    func() float64 { return b2f(s.IsLearner()) },
 		AuthRevision: func() float64 { return float64(s.auth.Revision()) },
 		Peers:        s.knownPeers,

@@ -204,6 +204,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 	s.hub = watch.New(s.kv, watch.Config{ProgressInterval: s.cfg.ProgressNotifyInterval()}, s.lg.With("component", "watch"))
 	s.kv.SetObserver(s.hub)
 	s.metrics = s.newMetrics()
+	s.kv.SetCompactionObserver(s.metrics)
 	if s.logStore, err = raftnode.OpenLogStore(eng.DB()); err != nil {
 		return err
 	}
@@ -213,6 +214,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 	if s.applier, err = apply.New(apply.Config{
 		Engine: eng, KV: s.kv, Lessor: s.lessor, Alarms: s.alarms, Auth: s.auth, Cluster: s.cluster, Raft: raftHooks{s}, ConfState: s.logStore, Wait: s.wait, V2: s.v2.store,
 		OnMembership:         s.syncPeers,
+		OnSnapshot:           s.metrics.SnapshotApplying,
 		OnCommit:             s.metrics.BackendCommit,
 		OnApplied:            s.metrics.Applied,
 		WarningApplyDuration: s.cfg.WarningApplyDuration,
@@ -403,6 +405,7 @@ func (s *Server) startRaft() error {
 		CatchUpEntries: s.cfg.SnapshotCatchUpEntries,
 		Applied:        s.applier.AppliedIndex(),
 		OnFsync:        s.metrics.WALFsync,
+		OnAppend:       s.metrics.WALWrite,
 		PreVote:        s.cfg.PreVote,
 		NoFsync:        s.cfg.UnsafeNoFsync,
 		AdvanceTicks:   s.advanceTicks(ticks),

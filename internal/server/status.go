@@ -128,7 +128,10 @@ func (s *Server) Defragment(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	if err := s.eng.Compact(ctx); err != nil {
+	s.metrics.DefragInflight(true)
+	err := s.eng.Compact(ctx)
+	s.metrics.DefragInflight(false)
+	if err != nil {
 		return err
 	}
 	s.metrics.Defrag(time.Since(start))

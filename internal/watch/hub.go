@@ -88,8 +88,12 @@ type Hub struct {
 	}
 	kick    chan struct{}
 	streams atomic.Int64 // open streams
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// pendingEvents counts the events queued for watchers, sentEvents
+	// those handed to streams for sending.
+	pendingEvents atomic.Int64
+	sentEvents    atomic.Uint64
+	cancel        context.CancelFunc
+	done          chan struct{}
 }
 
 // New creates a hub over store, starting at its current revision.
@@ -132,6 +136,12 @@ func (h *Hub) Stats() (total, slow int) {
 	}
 	total += len(h.mu.ranges) + len(h.mu.unsynced)
 	return total, len(h.mu.unsynced)
+}
+
+// Events counts the events handed to streams for sending, and those
+// queued for watchers.
+func (h *Hub) Events() (sent uint64, pending int64) {
+	return h.sentEvents.Load(), h.pendingEvents.Load()
 }
 
 // Streams counts the open watch streams.

@@ -258,6 +258,8 @@ func (s *Stream) next() (*pb.WatchResponse, error) {
 		w.queue = w.queue[1:]
 		if len(resp.Events) > 0 {
 			w.eventSent = true
+			s.h.pendingEvents.Add(-int64(len(resp.Events)))
+			s.h.sentEvents.Add(uint64(len(resp.Events)))
 		}
 		if len(w.queue) > 0 {
 			s.mu.active = append(s.mu.active, w)
@@ -309,6 +311,7 @@ func (s *Stream) enqueue(w *watcher, resp *pb.WatchResponse, limit int) bool {
 		return true
 	}
 	if n := len(w.queue); n > 0 && w.coalesce(w.queue[n-1], resp, s.h.cfg.CoalesceEvents) {
+		s.h.pendingEvents.Add(int64(len(resp.Events)))
 		s.mu.Unlock()
 		return true
 	}
@@ -317,6 +320,7 @@ func (s *Stream) enqueue(w *watcher, resp *pb.WatchResponse, limit int) bool {
 		return false
 	}
 	w.queue = append(w.queue, resp)
+	s.h.pendingEvents.Add(int64(len(resp.Events)))
 	if !w.active {
 		w.active = true
 		s.mu.active = append(s.mu.active, w)
@@ -359,6 +363,9 @@ func (s *Stream) end(w *watcher, resp *pb.WatchResponse) {
 
 func (s *Stream) dropLocked(w *watcher) {
 	w.closed = true
+	for _, resp := range w.queue {
+		s.h.pendingEvents.Add(-int64(len(resp.Events)))
+	}
 	w.queue = nil
 	delete(s.mu.watchers, w.id)
 }

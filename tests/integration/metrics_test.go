@@ -184,18 +184,8 @@ var notExported = map[string]string{
 	"etcd_debugging_store_watch_requests_total":                        "not yet: v2 store counters",
 	"etcd_debugging_store_watchers":                                    "not yet: v2 store counters",
 	"etcd_debugging_store_writes_total":                                "not yet: v2 store counters",
-	"etcd_debugging_mvcc_db_compaction_keys_total":                     "not yet: compaction details",
-	"etcd_debugging_mvcc_db_compaction_last":                           "not yet: compaction details",
-	"etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds":    "not yet: compaction details",
-	"etcd_debugging_mvcc_db_compaction_total_duration_milliseconds":    "not yet: compaction details",
-	"etcd_debugging_mvcc_events_total":                                 "not yet: watch event counters",
-	"etcd_debugging_mvcc_pending_events_total":                         "not yet: watch event counters",
 	"etcd_debugging_mvcc_total_put_size_in_bytes":                      "not yet",
-	"etcd_disk_defrag_inflight":                                        "not yet",
-	"etcd_disk_wal_write_bytes_total":                                  "not yet: raft log append sizes",
-	"etcd_disk_wal_write_duration_seconds":                             "not yet: raft log append times",
 	"etcd_server_heartbeat_send_failures_total":                        "not yet",
-	"etcd_server_snapshot_apply_in_progress_total":                     "not yet",
 }
 
 // TestMetricsFamiliesOfEtcd compares the families a member exports with
@@ -216,10 +206,13 @@ func TestMetricsFamiliesOfEtcd(t *testing.T) {
 	m := testutil.StartMember(t)
 	c := m.Client(t)
 	ctx := ctxT(t)
-	for i := range 3 {
-		if _, err := c.Put(ctx, fmt.Sprint("k", i), "v"); err != nil {
+	for i := range 3 { // k0 at 2, 3, 4: the compaction at 4 removes two versions
+		if _, err := c.Put(ctx, "k0", fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := c.Put(ctx, "k1", "v"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := c.Get(ctx, "k1"); err != nil {
 		t.Fatal(err)
@@ -227,7 +220,7 @@ func TestMetricsFamiliesOfEtcd(t *testing.T) {
 	if _, err := c.Delete(ctx, "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Compact(ctx, 3); err != nil {
+	if _, err := c.Compact(ctx, 4, clientv3.WithCompactPhysical()); err != nil {
 		t.Fatal(err)
 	}
 	lease, err := c.Grant(ctx, 100)
@@ -261,8 +254,25 @@ func TestMetricsFamiliesOfEtcd(t *testing.T) {
 			t.Errorf("%s is not a metric etcd exports", name)
 		}
 	}
-	if v := got["etcd_debugging_mvcc_watch_stream_total"]; v == nil || v.value != 1 {
-		t.Errorf("etcd_debugging_mvcc_watch_stream_total = %v, want 1", v)
+	for name, least := range map[string]float64{
+		"etcd_debugging_mvcc_watch_stream_total":                        1,
+		"etcd_debugging_mvcc_events_total":                              1,
+		"etcd_debugging_mvcc_db_compaction_keys_total":                  2,
+		"etcd_debugging_mvcc_db_compaction_last":                        1,
+		"etcd_debugging_mvcc_db_compaction_total_duration_milliseconds": 1,
+		"etcd_disk_wal_write_bytes_total":                               100,
+		"etcd_disk_wal_write_duration_seconds":                          5,
+		"etcd_debugging_lease_ttl_total":                                1,
+		"etcd_server_client_requests_total":                             5,
+	} {
+		if v := got[name]; v == nil || v.value < least {
+			t.Errorf("%s = %v, want at least %v", name, v, least)
+		}
+	}
+	for _, name := range []string{"etcd_debugging_mvcc_pending_events_total", "etcd_disk_defrag_inflight", "etcd_server_snapshot_apply_in_progress_total"} {
+		if v := got[name]; v == nil || v.value != 0 {
+			t.Errorf("%s = %v at rest, want 0", name, v)
+		}
 	}
 	if v := got["os_fd_used"]; v == nil || v.value < 5 || got["os_fd_limit"] == nil || got["os_fd_limit"].value < v.value {
 		t.Errorf("os_fd_used %v, os_fd_limit %v", v, got["os_fd_limit"])
