@@ -83,6 +83,8 @@ type Sources struct {
 	// and queued for watchers.
 	EventsSent    func() float64
 	EventsPending func() float64
+	// PutBytes is the size of the keys and values put.
+	PutBytes func() float64
 	// WALBytes is the size of everything appended to the raft log.
 	WALBytes     func() float64
 	IsLearner    func() float64
@@ -198,6 +200,7 @@ func (m *Metrics) registerSources(src Sources) {
 	gf("debugging_mvcc", "compact_revision", "The revision of the last compaction in store.", src.CompactRev)
 	gf("debugging_mvcc", "watch_stream_total", "Total number of watch streams.", src.WatchStreams)
 	gf("debugging_mvcc", "pending_events_total", "Total number of pending events to be sent.", src.EventsPending)
+	gf("debugging_mvcc", "total_put_size_in_bytes", "The total size of put kv pairs seen by this member.", src.PutBytes)
 	cf := func(sub, name, help string, f func() float64) {
 		if f != nil {
 			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "etcd", Subsystem: sub, Name: name, Help: help}, f))

@@ -51,6 +51,8 @@ type Store struct {
 	compactRev atomic.Int64
 	// keys is the number of live keys as of currentRev.
 	keys atomic.Int64
+	// putBytes sums the keys and values put since the store opened.
+	putBytes atomic.Int64
 
 	leases   Leases
 	observer Observer
@@ -175,6 +177,9 @@ func (s *Store) Close() {
 
 // Keys is the number of live keys at the current revision.
 func (s *Store) Keys() int64 { return s.keys.Load() }
+
+// PutBytes is the size of the keys and values put since the store opened.
+func (s *Store) PutBytes() int64 { return s.putBytes.Load() }
 
 // Rev is the current (published) revision.
 func (s *Store) Rev() int64 { return s.currentRev.Load() }

@@ -21,6 +21,7 @@ type Batch struct {
 	compact    int64 // compaction accepted in this batch, when hasCompact
 	hasCompact bool
 	keyDelta   int64 // keys created minus keys deleted in this batch
+	putBytes   int64 // keys and values put in this batch
 	events     []revEvents
 	buf        []byte
 	// overlay holds the newest version of every key this batch wrote,
@@ -81,6 +82,7 @@ func (wb *Batch) Finish() error {
 // Publish makes a committed batch visible to readers and observers.
 func (s *Store) Publish(wb *Batch) {
 	s.keys.Add(wb.keyDelta)
+	s.putBytes.Add(wb.putBytes)
 	s.currentRev.Store(wb.rev)
 	for k, e := range wb.overlay {
 		s.latest.put(k, e)
@@ -267,6 +269,7 @@ func (wt *WriteTxn) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	if prev == nil {
 		wt.wb.keyDelta++
 	}
+	wt.wb.putBytes += int64(len(req.Key) + len(rec.value))
 	resp := &pb.PutResponse{Header: &pb.ResponseHeader{Revision: wt.Rev()}, PrevKv: prevKV}
 	if wt.wb.s.observer != nil {
 		kv := rec.keyValue(req.Key, rev, true)

@@ -38,6 +38,7 @@ func (s *Server) newMetrics() *metrics.Metrics {
 			_, pending := s.hub.Events()
 			return float64(pending)
 		},
+		PutBytes: func() float64 { return float64(s.kv.PutBytes()) },
 		WALBytes: func() float64 {
 			if s.logStore == nil {
 				return 0
