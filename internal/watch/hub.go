@@ -203,12 +203,12 @@ func (h *Hub) OnRevision(rev int64, events []*mvccpb.Event) {
 			if pending == nil {
 				pending = map[*mvccpb.Event]*mvccpb.Event{}
 			}
-			evs = markPrev(evs, pending)
+			evs = withPrev(evs, prevToLoad, pendingPrev, pending)
 		} else {
 			if stripped == nil {
 				stripped = map[*mvccpb.Event]*mvccpb.Event{}
 			}
-			evs = stripPrev(evs, stripped)
+			evs = withPrev(evs, carriesPrev, nil, stripped)
 		}
 		resp := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: rev}, WatchId: w.id, Events: evs}
 		if !w.s.enqueue(w, resp, h.cfg.MaxQueued) {
@@ -257,19 +257,25 @@ func hasPrev(ev *mvccpb.Event) bool {
 	return ev.Type == mvccpb.DELETE || ev.Kv.CreateRevision != ev.Kv.ModRevision
 }
 
-// markPrev returns a copy of evs in which every event that has a previous
-// version not in it yet carries pendingPrev, sharing one copy of each event
-// among all watchers of the revision.
-func markPrev(evs []*mvccpb.Event, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {
+// prevToLoad picks the events that have a previous version not in them yet.
+func prevToLoad(ev *mvccpb.Event) bool { return ev.PrevKv == nil && hasPrev(ev) }
+
+// carriesPrev picks the events that carry a previous version.
+func carriesPrev(ev *mvccpb.Event) bool { return ev.PrevKv != nil }
+
+// withPrev returns a copy of evs in which every event pick selects carries
+// prev as its previous version instead, sharing one copy of each such event
+// among all watchers of the revision through cache.
+func withPrev(evs []*mvccpb.Event, pick func(*mvccpb.Event) bool, prev *mvccpb.KeyValue, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {
 	out := make([]*mvccpb.Event, len(evs))
 	for i, ev := range evs {
-		if ev.PrevKv != nil || !hasPrev(ev) {
+		if !pick(ev) {
 			out[i] = ev
 			continue
 		}
 		c, ok := cache[ev]
 		if !ok {
-			c = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv, PrevKv: pendingPrev}
+			c = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv, PrevKv: prev}
 			cache[ev] = c
 		}
 		out[i] = c
@@ -301,25 +307,6 @@ func (h *Hub) loadPrev(resp *pb.WatchResponse) {
 	if out != nil {
 		resp.Events = out
 	}
-}
-
-// stripPrev returns evs without PrevKv, sharing one copy of each event
-// among all watchers of the revision.
-func stripPrev(evs []*mvccpb.Event, cache map[*mvccpb.Event]*mvccpb.Event) []*mvccpb.Event {
-	out := make([]*mvccpb.Event, len(evs))
-	for i, ev := range evs {
-		if ev.PrevKv == nil {
-			out[i] = ev
-			continue
-		}
-		c, ok := cache[ev]
-		if !ok {
-			c = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv}
-			cache[ev] = c
-		}
-		out[i] = c
-	}
-	return out
 }
 
 func (h *Hub) addSyncedLocked(w *watcher) {
