@@ -87,7 +87,7 @@ type Sources struct {
 	PutBytes func() float64
 	// WALBytes is the size of everything appended to the raft log.
 	WALBytes     func() float64
-	IsLearner    func() float64
+	IsLearner    func() bool
 	AuthRevision func() float64
 	// Peers returns the IDs of the members this one knows, itself included.
 	Peers      func() []string
@@ -208,7 +208,9 @@ func (m *Metrics) registerSources(src Sources) {
 	}
 	cf("debugging_mvcc", "events_total", "Total number of events sent by this member.", src.EventsSent)
 	cf("disk", "wal_write_bytes_total", "Total number of bytes written in WAL.", src.WALBytes)
-	gf("server", "is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", src.IsLearner)
+	if src.IsLearner != nil {
+		gf("server", "is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", func() float64 { return b2f(src.IsLearner()) })
+	}
 	gf("debugging_auth", "revision", "The current revision of auth store.", src.AuthRevision)
 	if src.Peers != nil {
 		m.reg.MustRegister(&knownPeers{local: src.ServerID, peers: src.Peers})

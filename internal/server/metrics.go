@@ -45,7 +45,7 @@ func (s *Server) newMetrics() *metrics.Metrics {
 			}
 			return float64(s.logStore.WrittenBytes())
 		},
-		IsLearner:    func() float64 { return b2f(s.IsLearner()) },
+		IsLearner:    s.IsLearner,
 		AuthRevision: func() float64 { return float64(s.auth.Revision()) },
 		Peers:        s.knownPeers,
 		ServerID:     membership.IDString(s.memberID),
@@ -116,11 +116,4 @@ func (s *Server) knownPeers() []string {
 		ids = append(ids, membership.IDString(m.ID))
 	}
 	return ids
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
