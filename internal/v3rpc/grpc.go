@@ -6,9 +6,12 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/cairn-kv/cairn/internal/wirebuf"
 )
 
 // Backend is everything the services need from the member.
@@ -81,7 +84,7 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be), leaderStreamInterceptor(be, cfg.ElectionTimeout)),
 	)
 	opts = append(opts, cfg.serverOptions()...)
-	opts = append(opts, grpc.ForceServerCodecV2(newCodec()))
+	opts = append(opts, grpc.ForceServerCodecV2(newCodec()), experimental.BufferPool(wirebuf.Pool{}))
 	gs := grpc.NewServer(opts...)
 	pb.RegisterKVServer(gs, NewKVServer(be, be, cfg.MaxTxnOps))
 	pb.RegisterMaintenanceServer(gs, NewMaintenanceServer(be, be))
