@@ -8,6 +8,8 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-kv/cairn/internal/mvcc"
 )
 
 // SlowLog writes etcd's "apply request took too long" warning for requests
@@ -59,7 +61,7 @@ func (l SlowLog) ReadOnlyRange(start time.Time, r *pb.RangeRequest, resp *pb.Ran
 	}
 	out := ""
 	if resp != nil {
-		out = fmt.Sprintf("range_response_count:%d size:%d", len(resp.GetKvs()), proto.Size(resp))
+		out = fmt.Sprintf("range_response_count:%d size:%d", mvcc.WireKVCount(resp), proto.Size(resp))
 	}
 	l.warn(took, "read-only range ", r, out, err)
 }

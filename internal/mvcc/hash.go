@@ -140,15 +140,10 @@ func appendEtcdVersion(dst, key []byte, mod int64, rec *record) []byte {
 	if rec.tombstone {
 		dst = append(dst, 't')
 	}
-	dst = appendBytesField(dst, 1, key)
 	if rec.tombstone {
-		return dst
+		return appendBytesField(dst, kvKey, key)
 	}
-	dst = appendVarintField(dst, 2, rec.create)
-	dst = appendVarintField(dst, 3, mod)
-	dst = appendVarintField(dst, 4, rec.version)
-	dst = appendBytesField(dst, 5, rec.value)
-	return appendVarintField(dst, 6, rec.lease)
+	return appendKeyValue(dst, key, rec.value, rec.create, mod, rec.version, rec.lease)
 }
 
 func appendVarintField(dst []byte, num protowire.Number, v int64) []byte {

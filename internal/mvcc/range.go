@@ -63,31 +63,45 @@ type rangeResult struct {
 func (v *readView) scanKVs(key, end []byte, rev int64, limit int64, countOnly, keysOnly bool) (rangeResult, error) {
 	var res rangeResult
 	alloc := newKVAlloc(limit)
+	keep := func(s *scanner) error {
+		kv, err := alloc.keyValue(s, !keysOnly)
+		if err == nil {
+			res.kvs = append(res.kvs, kv)
+		}
+		return err
+	}
+	if countOnly {
+		keep = nil
+	}
+	var err error
+	res.count, err = v.scan(key, end, rev, limit, keep)
+	return res, err
+}
+
+// scan walks the live keys of [key, end) at rev, hands the first limit of
+// them (0 = all) to keep, if not nil, and returns how many there are.
+func (v *readView) scan(key, end []byte, rev int64, limit int64, keep func(*scanner) error) (int64, error) {
 	s, err := newScanner(v.r, key, end, rev, v.prefixSeek)
 	if err != nil {
-		return res, err
+		return 0, err
 	}
 	defer s.close()
 	if rev < v.compactRev() {
-		return res, ErrCompacted
+		return 0, ErrCompacted
 	}
+	var count int64
 	for {
 		ok, err := s.next()
-		if err != nil {
-			return res, err
+		if err != nil || !ok {
+			return count, err
 		}
-		if !ok {
-			return res, nil
-		}
-		res.count++
-		if countOnly || (limit > 0 && int64(len(res.kvs)) >= limit) {
+		count++
+		if keep == nil || (limit > 0 && count > limit) {
 			continue
 		}
-		kv, err := alloc.keyValue(s, !keysOnly)
-		if err != nil {
-			return res, err
+		if err := keep(s); err != nil {
+			return count, err
 		}
-		res.kvs = append(res.kvs, kv)
 	}
 }
 

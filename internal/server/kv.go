@@ -32,7 +32,7 @@ func (s *Server) localRange(ctx context.Context, r *pb.RangeRequest) (*pb.RangeR
 		}
 	}
 	start := time.Now()
-	resp, err := s.kv.Range(r)
+	resp, err := s.kv.RangeWire(r)
 	s.metrics.Range(err == nil, time.Since(start))
 	return resp, err
 }

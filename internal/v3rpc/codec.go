@@ -1,8 +1,12 @@
 package v3rpc
 
 import (
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-kv/cairn/internal/wirebuf"
 )
 
 // encodedMessage is a message already in its wire form (see
@@ -12,7 +16,9 @@ type encodedMessage struct {
 }
 
 // codec is the client server's gRPC codec: protobuf, as gRPC's default,
-// except that an encodedMessage goes out without encoding.
+// except that an encodedMessage goes out without encoding and a range
+// response whose KeyValues are already encoded (mvcc.RangeWire) goes out
+// without copying them.
 type codec struct {
 	proto encoding.CodecV2
 }
@@ -20,10 +26,32 @@ type codec struct {
 func newCodec() codec { return codec{proto: encoding.GetCodecV2("proto")} }
 
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
-	if m, ok := v.(*encodedMessage); ok {
+	switch m := v.(type) {
+	case *encodedMessage:
 		return mem.BufferSlice{m.buf}, nil
+	case *pb.RangeResponse:
+		if kvs := m.ProtoReflect().GetUnknown(); len(kvs) > 0 && len(m.Kvs) == 0 {
+			return marshalWireRange(m, kvs)
+		}
 	}
 	return c.proto.Marshal(v)
+}
+
+// marshalWireRange writes resp in field order, as protobuf would: header,
+// then the encoded kvs, then more and count. The kvs buffer is sent as it
+// is and goes back to wirebuf once written; the response lets go of it
+// first, so nothing can read it after its reuse.
+func marshalWireRange(resp *pb.RangeResponse, kvs []byte) (mem.BufferSlice, error) {
+	head, err := proto.Marshal(&pb.RangeResponse{Header: resp.Header})
+	if err != nil {
+		return nil, err
+	}
+	tail, err := proto.Marshal(&pb.RangeResponse{More: resp.More, Count: resp.Count})
+	if err != nil {
+		return nil, err
+	}
+	resp.ProtoReflect().SetUnknown(nil)
+	return mem.BufferSlice{mem.SliceBuffer(head), mem.NewBuffer(&kvs, wirebuf.Pool{}), mem.SliceBuffer(tail)}, nil
 }
 
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }

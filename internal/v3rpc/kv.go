@@ -8,7 +8,9 @@ import (
 )
 
 // KVBackend executes validated KV requests. Responses carry the revision in
-// their header; the handler fills in the rest.
+// their header; the handler fills in the rest. A Range response may hold its
+// KeyValues already encoded (mvcc.RangeWire), which the service's codec
+// sends as they are.
 type KVBackend interface {
 	Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error)
 	Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error)
