@@ -49,12 +49,10 @@ func NewWatchServer(be WatchBackend, hdr Header, maxBytes int) *WatchServer {
 
 // requireLeader reports whether the client asked, through metadata, to be
 // refused when the cluster has no leader (clientv3.WithRequireLeader).
+// Every unary request asks this, so it looks up the one header:
+// FromIncomingContext would copy them all.
 func requireLeader(ctx context.Context) bool {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return false
-	}
-	vs := md.Get(rpctypes.MetadataRequireLeaderKey)
+	vs := metadata.ValueFromIncomingContext(ctx, rpctypes.MetadataRequireLeaderKey)
 	return len(vs) > 0 && vs[0] == rpctypes.MetadataHasLeader
 }
 
