@@ -6,6 +6,9 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-kv/cairn/internal/wirebuf"
 )
 
 // BenchmarkPut measures one put per applied batch, the applier's unit of
@@ -71,6 +74,48 @@ func BenchmarkPutNewKeysBatch100(b *testing.B) {
 // BenchmarkRangePrefix1000 reads a 1000-key prefix among 10000 keys, each
 // with a few versions.
 func BenchmarkRangePrefix1000(b *testing.B) {
+	s, req := rangePrefix1000Store(b)
+	for b.Loop() {
+		r, err := s.Range(req)
+		if err != nil || len(r.Kvs) != 1000 {
+			b.Fatalf("%v %d", err, len(r.Kvs))
+		}
+	}
+}
+
+// BenchmarkRangePrefix1000Encoded takes the same range to its wire form, as
+// answering it over gRPC does: built as objects, then marshaled; or encoded
+// as scanned (RangeWire), the codec then sending the buffer as it is and
+// returning it to the pool.
+func BenchmarkRangePrefix1000Encoded(b *testing.B) {
+	s, req := rangePrefix1000Store(b)
+	b.Run("objects", func(b *testing.B) {
+		for b.Loop() {
+			r, err := s.Range(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := proto.Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("wire", func(b *testing.B) {
+		for b.Loop() {
+			r, err := s.RangeWire(req)
+			if err != nil || WireKVCount(r) != 1000 {
+				b.Fatalf("%v %d", err, WireKVCount(r))
+			}
+			kvs := r.ProtoReflect().GetUnknown()
+			buf := []byte(kvs)
+			wirebuf.Pool{}.Put(&buf)
+		}
+	})
+}
+
+// rangePrefix1000Store holds three versions of 10,000 keys of 256 bytes
+// named like Kubernetes objects; the request reads one namespace of 1000.
+func rangePrefix1000Store(b *testing.B) (*Store, *pb.RangeRequest) {
 	s := newTestStore(b)
 	val := make([]byte, 256)
 	keys := make([][]byte, 10000)
@@ -80,13 +125,7 @@ func BenchmarkRangePrefix1000(b *testing.B) {
 	for v := 0; v < 3; v++ {
 		putBatch(b, s, val, keys...)
 	}
-	req := &pb.RangeRequest{Key: []byte("/registry/ns05/"), RangeEnd: []byte("/registry/ns050")}
-	for b.Loop() {
-		r, err := s.Range(req)
-		if err != nil || len(r.Kvs) != 1000 {
-			b.Fatalf("%v %d", err, len(r.Kvs))
-		}
-	}
+	return s, &pb.RangeRequest{Key: []byte("/registry/ns05/"), RangeEnd: []byte("/registry/ns050")}
 }
 
 // BenchmarkRangeCountOnly counts a 1000-key prefix.
