@@ -118,8 +118,10 @@ func (w *kvWriter) add(s *scanner, withValue bool) error {
 func (w *kvWriter) grow(n int) {
 	b := wirebuf.Pool{}.Get(max(firstWireBuf, 2*cap(w.buf), len(w.buf)+n))
 	*b = append((*b)[:0], w.buf...)
-	if w.buf != nil {
-		wirebuf.Pool{}.Put(&w.buf)
+	if old := w.buf; old != nil {
+		// The pool keeps the pointer it is given: it must not be &w.buf,
+		// which is about to hold the new buffer.
+		wirebuf.Pool{}.Put(&old)
 	}
 	w.buf = *b
 }

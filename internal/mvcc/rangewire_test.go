@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -125,5 +126,33 @@ func TestWireKVCountOfBuiltResponse(t *testing.T) {
 	resp := &pb.RangeResponse{Kvs: make([]*mvccpb.KeyValue, 3)}
 	if n := WireKVCount(resp); n != 3 {
 		t.Errorf("built response: %d, want 3", n)
+	}
+}
+
+// TestRangeWireResponsesDoNotShareBuffers: a response's encoded KeyValues
+// stay its own while later ranges run, until the sender returns them to the
+// pool. Ranges large enough to grow their buffer several times put the
+// outgrown ones back as they go.
+func TestRangeWireResponsesDoNotShareBuffers(t *testing.T) {
+	s := newTestStore(t)
+	for p := range 2 {
+		keys := make([][]byte, 200)
+		for i := range keys {
+			keys[i] = fmt.Appendf(nil, "p%d/%03d", p, i)
+		}
+		putBatch(t, s, bytes.Repeat([]byte{byte('a' + p)}, 200), keys...)
+	}
+	first, err := s.RangeWire(&pb.RangeRequest{Key: []byte("p0/"), RangeEnd: []byte("p0/\xff")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := bytes.Clone(first.ProtoReflect().GetUnknown())
+	for range 20 {
+		if _, err := s.RangeWire(&pb.RangeRequest{Key: []byte("p1/"), RangeEnd: []byte("p1/\xff")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(first.ProtoReflect().GetUnknown(), kept) {
+		t.Fatal("a later range wrote into an earlier response's KeyValues")
 	}
 }
