@@ -89,20 +89,25 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (proto.
 		return nil, v3rpc.ErrRequestTooLarge
 	}
 	ch := s.wait.register(id)
-	cctx, cancel := context.WithTimeout(ctx, s.reqTimeout)
-	defer cancel()
-	if err := s.node.Propose(cctx, data); err != nil {
+	// The server's timeout; handing raft only this one, a proposal raft
+	// cannot take (no leader) notices a client that gave up only then.
+	deadline := s.deadlines.next()
+	if err := s.node.Propose(deadline, data); err != nil {
 		s.wait.cancel(id)
 		s.metrics.ProposalFailed()
-		return nil, s.proposeError(ctx, cctx, err)
+		return nil, s.proposeError(ctx, deadline, err)
 	}
 	select {
 	case res := <-ch:
 		return res.Resp, res.Err
-	case <-cctx.Done():
+	case <-ctx.Done():
 		s.wait.cancel(id)
 		s.metrics.ProposalFailed()
-		return nil, s.proposeError(ctx, cctx, cctx.Err())
+		return nil, s.proposeError(ctx, deadline, ctx.Err())
+	case <-deadline.Done():
+		s.wait.cancel(id)
+		s.metrics.ProposalFailed()
+		return nil, s.proposeError(ctx, deadline, deadline.Err())
 	case <-s.stopping:
 		return nil, v3rpc.ErrStopped
 	}

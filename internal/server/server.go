@@ -74,6 +74,8 @@ type Server struct {
 	wait                *waitRegistry
 	applied             *appliedNotifier
 	reqTimeout          time.Duration
+	// deadlines ends proposals reqTimeout after they start (roughly).
+	deadlines *sharedDeadlines
 
 	readMu   sync.Mutex
 	nextRead *readRound
@@ -116,6 +118,7 @@ func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 		done:          make(chan struct{}),
 		removed:       make(chan struct{}),
 		reqTimeout:    5*time.Second + 2*cfg.ElectionTimeout,
+		deadlines:     newSharedDeadlines(5*time.Second + 2*cfg.ElectionTimeout),
 	}, nil
 }
 
