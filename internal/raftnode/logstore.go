@@ -107,14 +107,14 @@ func (ls *LogStore) InitialState() (*raftpb.HardState, *raftpb.ConfState, error)
 	return proto.CloneOf(ls.mu.hardState), proto.CloneOf(ls.mu.confState), nil
 }
 
-// raiseCommit makes index, the applied index found at start, the commit
+// RaiseCommit makes index, the applied index found at start, the commit
 // index raft starts from if the stored one is lower. The applier's batch and
 // the hard state recording the commit of its entries are separate unsynced
 // writes and may reach the engine's log in either order, so a crash can
 // keep the first without the second; raft refuses to start with an applied
 // index above its commit index. Entries are applied only once committed,
 // so the raise is safe, and it is recomputed at every start.
-func (ls *LogStore) raiseCommit(index uint64) {
+func (ls *LogStore) RaiseCommit(index uint64) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	hs := ls.mu.hardState

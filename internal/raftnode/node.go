@@ -122,7 +122,7 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		donec:          make(chan struct{}),
 	}
 	n.applied.Store(cfg.Applied)
-	store.raiseCommit(cfg.Applied)
+	store.RaiseCommit(cfg.Applied)
 	hs, cs, _ := store.InitialState()
 	n.term.Store(hs.GetTerm())
 	n.commit.Store(hs.GetCommit())

@@ -31,6 +31,11 @@ func (s *Server) forceNewCluster() error {
 	if len(others) == 0 {
 		return nil
 	}
+	// What was applied was committed, whether or not the stored commit
+	// index got that far before the member stopped (see RaiseCommit):
+	// dropping such entries would let the appended removals take indexes
+	// the state has already applied.
+	s.logStore.RaiseCommit(s.applier.AppliedIndex())
 	hs, _, err := s.logStore.InitialState()
 	if err != nil {
 		return err

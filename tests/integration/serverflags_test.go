@@ -10,9 +10,12 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/raftnode"
 	"github.com/cairn-kv/cairn/internal/server"
+	"github.com/cairn-kv/cairn/internal/storage"
 	"github.com/cairn-kv/cairn/internal/testutil"
 )
 
@@ -28,7 +31,56 @@ func TestForceNewCluster(t *testing.T) {
 	for _, m := range c.Members {
 		m.Stop()
 	}
+	checkForcedAlone(t, *c.Members[0].Config, 20)
+}
+
+// TestForceNewClusterWithStaleCommitIndex: the stored commit index may lag
+// the applied index (the hard state and the applier's batch are separate
+// writes); entries already applied are committed and must not be dropped,
+// or the appended removals would take indexes the state has applied and
+// never take effect.
+func TestForceNewClusterWithStaleCommitIndex(t *testing.T) {
+	c := testutil.StartCluster(t, 3)
+	writeSome(t, c, 20)
+	waitHashesAgree(t, c)
+	for _, m := range c.Members {
+		m.Stop()
+	}
 	cfg := *c.Members[0].Config
+	lowerStoredCommit(t, &cfg, 5)
+	checkForcedAlone(t, cfg, 20)
+}
+
+// lowerStoredCommit lowers the commit index in a stopped member's hard
+// state by n.
+func lowerStoredCommit(t *testing.T, cfg *config.Config, n uint64) {
+	t.Helper()
+	eng, err := storage.Open(filepath.Join(cfg.DataDir, "member"), storage.Options{WALDir: cfg.WALDir}, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ls, err := raftnode.OpenLogStore(eng.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, _, err := ls.InitialState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.GetCommit() <= n {
+		t.Fatalf("commit index %d too low to lower by %d", hs.GetCommit(), n)
+	}
+	hs.Commit = proto.Uint64(hs.GetCommit() - n)
+	if err := ls.Append(hs, nil, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkForcedAlone starts the member of cfg with --force-new-cluster and
+// checks it is then alone, holds the writeSome keys and takes writes.
+func checkForcedAlone(t *testing.T, cfg config.Config, keys int64) {
+	t.Helper()
 	cfg.ForceNewCluster = true
 	m := testutil.StartWithConfig(t, &cfg)
 	cli := m.Client(t)
@@ -50,7 +102,7 @@ func TestForceNewCluster(t *testing.T) {
 		t.Fatalf("the member left is %q, want %q", members.Members[0].Name, cfg.Name)
 	}
 	r, err := cli.Get(ctx, "c/", clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if err != nil || r.Count != 20 {
+	if err != nil || r.Count != keys {
 		t.Fatalf("data after --force-new-cluster: %v %v", r, err)
 	}
 	if _, err := cli.Put(ctx, "alone", "v"); err != nil {
