@@ -139,8 +139,6 @@ func appendEtcdVersion(dst, key []byte, mod int64, rec *record) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(rec.sub))
 	if rec.tombstone {
 		dst = append(dst, 't')
-	}
-	if rec.tombstone {
 		return appendBytesField(dst, kvKey, key)
 	}
 	return appendKeyValue(dst, key, rec.value, rec.create, mod, rec.version, rec.lease)

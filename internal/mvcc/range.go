@@ -182,8 +182,7 @@ func (v *readView) rangeRequest(req *pb.RangeRequest) (*pb.RangeResponse, error)
 	if err != nil {
 		return nil, err
 	}
-	filtered := req.MinModRevision != 0 || req.MaxModRevision != 0 ||
-		req.MinCreateRevision != 0 || req.MaxCreateRevision != 0
+	filtered := revisionFiltered(req)
 	// Sorting and filtering need every key; otherwise fetch one more than
 	// the limit so that "more" is known.
 	limit := req.Limit
@@ -219,6 +218,13 @@ func (v *readView) rangeRequest(req *pb.RangeRequest) (*pb.RangeResponse, error)
 	return resp, nil
 }
 
+// revisionFiltered reports whether req keeps only keys whose mod or create
+// revision is within bounds.
+func revisionFiltered(req *pb.RangeRequest) bool {
+	return req.MinModRevision != 0 || req.MaxModRevision != 0 ||
+		req.MinCreateRevision != 0 || req.MaxCreateRevision != 0
+}
+
 func filterKVs(kvs []*mvccpb.KeyValue, req *pb.RangeRequest) []*mvccpb.KeyValue {
 	out := kvs[:0]
 	for _, kv := range kvs {
@@ -239,15 +245,21 @@ func filterKVs(kvs []*mvccpb.KeyValue, req *pb.RangeRequest) []*mvccpb.KeyValue 
 	return out
 }
 
+// inKeyOrder reports whether a sort by order and target is the scan's key
+// order: by key, ascending or unsorted.
+func inKeyOrder(order pb.RangeRequest_SortOrder, target pb.RangeRequest_SortTarget) bool {
+	return target == pb.RangeRequest_KEY && (order == pb.RangeRequest_NONE || order == pb.RangeRequest_ASCEND)
+}
+
 // sortKVs sorts in place. A non-key target with order NONE sorts ascending;
 // key order with NONE or ASCEND is the scan order already. Ties keep key
 // order.
 func sortKVs(kvs []*mvccpb.KeyValue, order pb.RangeRequest_SortOrder, target pb.RangeRequest_SortTarget) {
-	if order == pb.RangeRequest_NONE && target != pb.RangeRequest_KEY {
-		order = pb.RangeRequest_ASCEND
-	}
-	if order == pb.RangeRequest_NONE || (order == pb.RangeRequest_ASCEND && target == pb.RangeRequest_KEY) {
+	if inKeyOrder(order, target) {
 		return
+	}
+	if order == pb.RangeRequest_NONE {
+		order = pb.RangeRequest_ASCEND
 	}
 	var less func(a, b *mvccpb.KeyValue) bool
 	switch target {

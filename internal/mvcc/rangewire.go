@@ -48,11 +48,7 @@ func (s *Store) RangeWire(req *pb.RangeRequest) (*pb.RangeResponse, error) {
 // inScanOrder reports whether req's answer is the scan's keys in the order
 // met: nothing to sort or filter.
 func inScanOrder(req *pb.RangeRequest) bool {
-	filtered := req.MinModRevision != 0 || req.MaxModRevision != 0 ||
-		req.MinCreateRevision != 0 || req.MaxCreateRevision != 0
-	keyOrder := req.SortTarget == pb.RangeRequest_KEY &&
-		(req.SortOrder == pb.RangeRequest_NONE || req.SortOrder == pb.RangeRequest_ASCEND)
-	return keyOrder && !filtered
+	return inKeyOrder(req.SortOrder, req.SortTarget) && !revisionFiltered(req)
 }
 
 func (v *readView) rangeWire(req *pb.RangeRequest) (*pb.RangeResponse, error) {
@@ -157,10 +153,10 @@ func varintFieldSize(v int64) int {
 // WireKVCount is how many KeyValues resp holds, whether built (Kvs) or
 // encoded by RangeWire.
 func WireKVCount(resp *pb.RangeResponse) int {
-	n := len(resp.GetKvs())
 	if resp == nil {
-		return n
+		return 0
 	}
+	n := len(resp.Kvs)
 	b := resp.ProtoReflect().GetUnknown()
 	for len(b) > 0 {
 		num, typ, l := protowire.ConsumeTag(b)
