@@ -92,22 +92,21 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (proto.
 	// The server's timeout; handing raft only this one, a proposal raft
 	// cannot take (no leader) notices a client that gave up only then.
 	deadline := s.deadlines.next()
-	if err := s.node.Propose(deadline, data); err != nil {
+	fail := func(err error) (proto.Message, error) {
 		s.wait.cancel(id)
 		s.metrics.ProposalFailed()
 		return nil, s.proposeError(ctx, deadline, err)
+	}
+	if err := s.node.Propose(deadline, data); err != nil {
+		return fail(err)
 	}
 	select {
 	case res := <-ch:
 		return res.Resp, res.Err
 	case <-ctx.Done():
-		s.wait.cancel(id)
-		s.metrics.ProposalFailed()
-		return nil, s.proposeError(ctx, deadline, ctx.Err())
+		return fail(ctx.Err())
 	case <-deadline.Done():
-		s.wait.cancel(id)
-		s.metrics.ProposalFailed()
-		return nil, s.proposeError(ctx, deadline, deadline.Err())
+		return fail(deadline.Err())
 	case <-s.stopping:
 		return nil, v3rpc.ErrStopped
 	}

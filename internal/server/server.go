@@ -107,6 +107,7 @@ type Server struct {
 
 // New prepares a member from cfg; it opens nothing until Start.
 func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
+	reqTimeout := 5*time.Second + 2*cfg.ElectionTimeout
 	return &Server{
 		cfg:           cfg,
 		lg:            lg,
@@ -117,8 +118,8 @@ func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 		stopping:      make(chan struct{}),
 		done:          make(chan struct{}),
 		removed:       make(chan struct{}),
-		reqTimeout:    5*time.Second + 2*cfg.ElectionTimeout,
-		deadlines:     newSharedDeadlines(5*time.Second + 2*cfg.ElectionTimeout),
+		reqTimeout:    reqTimeout,
+		deadlines:     newSharedDeadlines(reqTimeout),
 	}, nil
 }
 

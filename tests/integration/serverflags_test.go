@@ -23,6 +23,13 @@ import (
 // survivor restarts with --force-new-cluster as a one-member cluster that
 // keeps every acknowledged write.
 func TestForceNewCluster(t *testing.T) {
+	checkForcedAlone(t, stoppedClusterWith20Keys(t), 20)
+}
+
+// stoppedClusterWith20Keys writes 20 keys to a 3-member cluster, stops it
+// and returns the first member's configuration.
+func stoppedClusterWith20Keys(t *testing.T) config.Config {
+	t.Helper()
 	c := testutil.StartCluster(t, 3)
 	writeSome(t, c, 20)
 	// As etcd, --force-new-cluster drops the entries past the member's own
@@ -31,7 +38,7 @@ func TestForceNewCluster(t *testing.T) {
 	for _, m := range c.Members {
 		m.Stop()
 	}
-	checkForcedAlone(t, *c.Members[0].Config, 20)
+	return *c.Members[0].Config
 }
 
 // TestForceNewClusterWithStaleCommitIndex: the stored commit index may lag
@@ -40,13 +47,7 @@ func TestForceNewCluster(t *testing.T) {
 // or the appended removals would take indexes the state has applied and
 // never take effect.
 func TestForceNewClusterWithStaleCommitIndex(t *testing.T) {
-	c := testutil.StartCluster(t, 3)
-	writeSome(t, c, 20)
-	waitHashesAgree(t, c)
-	for _, m := range c.Members {
-		m.Stop()
-	}
-	cfg := *c.Members[0].Config
+	cfg := stoppedClusterWith20Keys(t)
 	lowerStoredCommit(t, &cfg, 5)
 	checkForcedAlone(t, cfg, 20)
 }
