@@ -286,6 +286,12 @@ func (ls *LogStore) Append(hs *raftpb.HardState, ents []*raftpb.Entry, sync bool
 			}
 		}
 	}
+	if b.Empty() {
+		// Nothing new (a Ready of messages or committed entries only): an
+		// empty batch would still pass the commit pipeline, and a synced
+		// one would cost an fdatasync.
+		return nil
+	}
 	ls.written.Add(uint64(len(b.Repr())))
 	if sync {
 		// The batch becomes visible before its WAL sync, so the applier's

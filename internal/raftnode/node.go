@@ -2,14 +2,18 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 
 	"github.com/cairn-kv/cairn/internal/logging"
 )
@@ -64,12 +68,31 @@ type Committed struct {
 }
 
 // Node is a running raft member.
+//
+// It drives raft's RawNode itself rather than through raft.Node: a
+// proposal, a read index request or a peer message steps raft in the
+// caller's goroutine under mu and wakes the loop, and the loop takes the
+// next Ready right after Advance. raft.Node routes each of these through a
+// goroutine of its own, a hop per proposal and two per Ready, and with one
+// client each hop is a thread wake-up on the path of every write.
 type Node struct {
 	cfg   Config
 	lg    *slog.Logger
 	store *LogStore
-	rn    raft.Node
 	tr    Transport
+
+	// mu guards raw and the fields below it.
+	mu  sync.Mutex
+	raw *raft.RawNode
+	// changed is closed and replaced when the leader or this member's
+	// membership changes; proposals made while none can be taken wait on
+	// it, as raft.Node's proposals do.
+	changed chan struct{}
+	// removed is set once a configuration without this member is applied.
+	removed bool
+
+	// wakec tells the loop that raft may have something ready.
+	wakec chan struct{}
 
 	committedC chan Committed
 	readStateC chan raft.ReadState
@@ -115,6 +138,8 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		lg:             lg,
 		store:          store,
 		tr:             tr,
+		changed:        make(chan struct{}),
+		wakec:          make(chan struct{}, 1),
 		committedC:     make(chan Committed, 64),
 		readStateC:     make(chan raft.ReadState, 64),
 		leaderChangedC: make(chan struct{}, 1),
@@ -126,11 +151,16 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 	hs, cs, _ := store.InitialState()
 	n.term.Store(hs.GetTerm())
 	n.commit.Store(hs.GetCommit())
-	if len(cfg.Peers) > 0 {
-		n.rn = raft.StartNode(rc, cfg.Peers)
-	} else {
-		n.rn = raft.RestartNode(rc)
+	raw, err := raft.NewRawNode(rc)
+	if err != nil {
+		return nil, err
 	}
+	if len(cfg.Peers) > 0 {
+		if err := raw.Bootstrap(cfg.Peers); err != nil {
+			return nil, fmt.Errorf("raftnode: bootstrap: %w", err)
+		}
+	}
+	n.raw = raw
 	if n.soleVoter(cs) {
 		// Nobody else can win an election, so skip the election timeout:
 		// campaign once the bootstrap configuration is applied (raft
@@ -139,7 +169,7 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		n.campaign = true
 	}
 	for range cfg.AdvanceTicks {
-		n.rn.Tick()
+		n.raw.Tick()
 	}
 	go n.run()
 	return n, nil
@@ -163,34 +193,139 @@ func (n *Node) ReadStates() <-chan raft.ReadState { return n.readStateC }
 func (n *Node) LeaderChanged() <-chan struct{} { return n.leaderChangedC }
 
 // Propose proposes data to the log; it returns once raft accepted it for
-// replication, not once it is committed.
-func (n *Node) Propose(ctx context.Context, data []byte) error { return n.rn.Propose(ctx, data) }
-
-// ReadIndex asks for the commit index a linearizable read must wait for.
-func (n *Node) ReadIndex(ctx context.Context, rctx []byte) error { return n.rn.ReadIndex(ctx, rctx) }
-
-// ApplyConfChange applies a committed conf change to raft's configuration.
-func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
-	return n.rn.ApplyConfChange(cc)
-}
-
-// Step feeds a message received from a peer.
-func (n *Node) Step(ctx context.Context, m *raftpb.Message) error { return n.rn.Step(ctx, m) }
-
-// ReportUnreachable tells raft a message to id could not be delivered.
-func (n *Node) ReportUnreachable(id uint64) { n.rn.ReportUnreachable(id) }
-
-// ReportSnapshot tells raft how sending a snapshot to id ended.
-func (n *Node) ReportSnapshot(id uint64, status raft.SnapshotStatus) { n.rn.ReportSnapshot(id, status) }
-
-// TransferLeadership asks the leader to hand leadership to transferee.
-func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) {
-	n.rn.TransferLeadership(ctx, n.Leader(), transferee)
+// replication, not once it is committed. Without a leader (or once this
+// member is removed) it waits for one until ctx ends.
+func (n *Node) Propose(ctx context.Context, data []byte) error {
+	return n.propose(ctx, func(raw *raft.RawNode) error { return raw.Propose(data) })
 }
 
 // ProposeConfChange proposes a membership change.
 func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
-	return n.rn.ProposeConfChange(ctx, cc)
+	return n.propose(ctx, func(raw *raft.RawNode) error { return raw.ProposeConfChange(cc) })
+}
+
+func (n *Node) propose(ctx context.Context, step func(*raft.RawNode) error) error {
+	for {
+		if n.stopped() {
+			return raft.ErrStopped
+		}
+		n.mu.Lock()
+		if !n.removed && n.raw.BasicStatus().Lead != raft.None {
+			err := step(n.raw)
+			n.mu.Unlock()
+			n.wake()
+			return err
+		}
+		changed := n.changed
+		n.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.stopc:
+			return raft.ErrStopped
+		}
+	}
+}
+
+// ReadIndex asks for the commit index a linearizable read must wait for.
+func (n *Node) ReadIndex(ctx context.Context, rctx []byte) error {
+	return n.with(func(raw *raft.RawNode) { raw.ReadIndex(rctx) })
+}
+
+// ApplyConfChange applies a committed conf change to raft's configuration.
+func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+	n.mu.Lock()
+	before := n.tracked()
+	cs := n.raw.ApplyConfChange(cc)
+	if before && !n.tracked() && !slicesContain(cs.GetVoters(), cs.GetVotersOutgoing(), n.cfg.ID) {
+		// Proposals wait from now on, as a removed member's do in raft.Node.
+		n.removed = true
+		n.signalChanged()
+	}
+	n.mu.Unlock()
+	n.wake()
+	return cs
+}
+
+// tracked reports whether raft tracks this member's progress. Callers hold mu.
+func (n *Node) tracked() bool {
+	found := false
+	n.raw.WithProgress(func(id uint64, _ raft.ProgressType, _ tracker.Progress) {
+		found = found || id == n.cfg.ID
+	})
+	return found
+}
+
+// Step feeds a message received from a peer. Messages raft must not take
+// from the network, and responses from members it does not know, are
+// dropped, as raft.Node drops them. A forwarded proposal waits for a
+// leader as a local one does.
+func (n *Node) Step(ctx context.Context, m *raftpb.Message) error {
+	if m == nil {
+		return errors.New("raftnode: nil message")
+	}
+	if m.GetType() == raftpb.MsgProp {
+		return n.propose(ctx, func(raw *raft.RawNode) error { return raw.Step(m) })
+	}
+	var err error
+	if e := n.with(func(raw *raft.RawNode) { err = raw.Step(m) }); e != nil {
+		return e
+	}
+	if errors.Is(err, raft.ErrStepLocalMsg) || errors.Is(err, raft.ErrStepPeerNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ReportUnreachable tells raft a message to id could not be delivered.
+func (n *Node) ReportUnreachable(id uint64) {
+	_ = n.with(func(raw *raft.RawNode) { raw.ReportUnreachable(id) })
+}
+
+// ReportSnapshot tells raft how sending a snapshot to id ended.
+func (n *Node) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+	_ = n.with(func(raw *raft.RawNode) { raw.ReportSnapshot(id, status) })
+}
+
+// TransferLeadership asks the leader to hand leadership to transferee.
+func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) {
+	_ = n.with(func(raw *raft.RawNode) { raw.TransferLeader(transferee) })
+}
+
+// with runs f on raft under mu and wakes the loop to collect what f made
+// ready. It fails once the node is stopped.
+func (n *Node) with(f func(*raft.RawNode)) error {
+	if n.stopped() {
+		return raft.ErrStopped
+	}
+	n.mu.Lock()
+	f(n.raw)
+	n.mu.Unlock()
+	n.wake()
+	return nil
+}
+
+func (n *Node) wake() {
+	select {
+	case n.wakec <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) stopped() bool {
+	select {
+	case <-n.stopc:
+		return true
+	default:
+		return false
+	}
+}
+
+// signalChanged wakes proposals waiting for a leader. Callers hold mu.
+func (n *Node) signalChanged() {
+	close(n.changed)
+	n.changed = make(chan struct{})
 }
 
 // SetApplied records the applied index once the applier committed it.
@@ -214,8 +349,12 @@ func (n *Node) CommitIndex() uint64 { return n.commit.Load() }
 // ID is this member's raft ID.
 func (n *Node) ID() uint64 { return n.cfg.ID }
 
-// Status is raft's full status (it goes through the raft goroutine).
-func (n *Node) Status() raft.Status { return n.rn.Status() }
+// Status is raft's full status.
+func (n *Node) Status() raft.Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.raw.Status()
+}
 
 // Stop stops the loop and raft.
 func (n *Node) Stop() {
@@ -229,22 +368,53 @@ func (n *Node) Stop() {
 
 func (n *Node) run() {
 	defer close(n.donec)
-	defer n.rn.Stop()
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	for {
+		// Ticks and stops come first even while Readies keep coming, so
+		// that a busy leader still sends heartbeats.
 		select {
+		case <-n.stopc:
+			return
 		case <-ticker.C:
-			n.rn.Tick()
-			n.maybeCampaign()
-		case rd := <-n.rn.Ready():
+			n.tick()
+		default:
+		}
+		if rd, ok := n.ready(); ok {
 			if !n.handleReady(rd) {
 				return
 			}
+			continue
+		}
+		select {
+		case <-ticker.C:
+			n.tick()
+		case <-n.wakec:
 		case <-n.stopc:
 			return
 		}
 	}
+}
+
+func (n *Node) tick() {
+	n.mu.Lock()
+	n.raw.Tick()
+	n.mu.Unlock()
+	n.maybeCampaign()
+}
+
+// ready takes raft's next Ready, if it has one.
+func (n *Node) ready() (raft.Ready, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.raw.HasReady() {
+		return raft.Ready{}, false
+	}
+	rd := n.raw.Ready()
+	if rd.SoftState != nil {
+		n.signalChanged()
+	}
+	return rd, true
 }
 
 // handleReady persists, sends and hands off one Ready. It returns false when
@@ -285,7 +455,10 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 	if !ok {
 		return false
 	}
-	sync := raft.MustSync(rd.HardState, n.prevHardState(), len(rd.Entries)) && !n.cfg.NoFsync
+	// raft's MustSync compares its hard state with the last one handed
+	// out; a Ready without a new hard state (nil) and without entries
+	// needs no sync.
+	sync := rd.MustSync && !n.cfg.NoFsync
 	start := time.Now()
 	if err := n.store.Append(rd.HardState, rd.Entries, sync); err != nil {
 		panic(fmt.Sprintf("raftnode: persist raft log: %v", err))
@@ -328,7 +501,9 @@ func (n *Node) handleReady(rd raft.Ready) bool {
 			return false
 		}
 	}
-	n.rn.Advance()
+	n.mu.Lock()
+	n.raw.Advance(rd)
+	n.mu.Unlock()
 	n.maybeTruncate()
 	n.maybeCampaign()
 	return true
@@ -381,7 +556,10 @@ func (n *Node) maybeCampaign() {
 	if n.leader.Load() != 0 {
 		return
 	}
-	if err := n.rn.Campaign(context.Background()); err != nil {
+	n.mu.Lock()
+	err := n.raw.Campaign()
+	n.mu.Unlock()
+	if err != nil {
 		n.lg.Warn("cannot start election", "error", err)
 	}
 }
@@ -402,17 +580,6 @@ func (n *Node) deliverReadState(rs raft.ReadState) {
 		default:
 		}
 	}
-}
-
-var emptyHardState = &raftpb.HardState{}
-
-func (n *Node) prevHardState() *raftpb.HardState {
-	n.store.mu.Lock()
-	defer n.store.mu.Unlock()
-	if n.store.mu.hardState == nil {
-		return emptyHardState
-	}
-	return n.store.mu.hardState
 }
 
 func (n *Node) setLeader(lead uint64) {
@@ -478,4 +645,8 @@ func hasConfChange(ents []*raftpb.Entry) bool {
 		}
 	}
 	return false
+}
+
+func slicesContain(a, b []uint64, id uint64) bool {
+	return slices.Contains(a, id) || slices.Contains(b, id)
 }
