@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-kv/cairn/internal/auth"
 	"github.com/cairn-kv/cairn/internal/lease"
+	"github.com/cairn-kv/cairn/internal/v3lock"
 )
 
 // authInfo returns who the request runs as, or nil while authentication is
@@ -30,6 +31,9 @@ func (s *Server) authInfo(ctx context.Context) (*auth.AuthInfo, error) {
 				return s.auth.AuthInfoFromToken(ctx, strings.TrimPrefix(v[0], "Bearer "))
 			}
 		}
+		if cn := lockCallerCN(ctx, md); cn != "" {
+			return s.auth.UserFromCommonName(cn)
+		}
 	}
 	if p, ok := peer.FromContext(ctx); ok {
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
@@ -39,6 +43,21 @@ func (s *Server) authInfo(ctx context.Context) (*auth.AuthInfo, error) {
 		}
 	}
 	return nil, auth.ErrUserEmpty
+}
+
+// lockCallerCN is the certificate name the lock and election services
+// pass on for their caller, honoured only on their own connection: over
+// any other (the network, the JSON gateway, which turns HTTP headers into
+// metadata) the key is ignored.
+func lockCallerCN(ctx context.Context, md metadata.MD) string {
+	v := md.Get(v3lock.CallerCNKey)
+	if len(v) == 0 {
+		return ""
+	}
+	if p, ok := peer.FromContext(ctx); !ok || p.Addr != (innerAddr{}) {
+		return ""
+	}
+	return v[0]
 }
 
 // internalUserKey marks a context whose caller the server authenticated

@@ -201,26 +201,58 @@ func (s *Server) serveTLS(l net.Listener, cfg *tls.Config, h http.Handler) {
 	go func() { defer s.wg.Done(); _ = hs.Serve(tls.NewListener(l, cfg)) }()
 }
 
-// serveSelf serves the gRPC services on an in-process listener and opens
-// the member's connection to itself: the JSON gateway and the lock and
+// serveSelf serves the gRPC services on in-process listeners and opens
+// the member's connections to itself: the JSON gateway and the lock and
 // election services are its clients, so they need neither the network nor
-// client certificates. The services that use it are registered here,
-// before the server starts serving.
+// client certificates. The lock and election services get a connection of
+// their own, the only one on which the server takes a caller's certificate
+// name from metadata (see lockCallerCN). The services that use them are
+// registered here, before the server starts serving.
 func (s *Server) serveSelf() error {
-	lis := bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///self",
+	gateway, inner := bufconn.Listen(1<<20), bufconn.Listen(1<<20)
+	var err error
+	if s.selfConn, err = dialSelf(gateway); err != nil {
+		return err
+	}
+	if s.innerConn, err = dialSelf(inner); err != nil {
+		return err
+	}
+	v3lock.Register(s.grpc, s.innerConn)
+	for _, l := range []net.Listener{gateway, innerListener{inner}} {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); _ = s.grpc.Serve(l) }()
+	}
+	return nil
+}
+
+// dialSelf connects to the gRPC services served on lis.
+func dialSelf(lis *bufconn.Listener) (*grpc.ClientConn, error) {
+	return grpc.NewClient("passthrough:///self",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<31-1)))
-	if err != nil {
-		return err
-	}
-	s.selfConn = conn
-	v3lock.Register(s.grpc, conn)
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); _ = s.grpc.Serve(lis) }()
-	return nil
 }
+
+// innerAddr is the remote address of connections from the lock and
+// election services: no connection from the network has it.
+type innerAddr struct{}
+
+func (innerAddr) Network() string { return "inner" }
+func (innerAddr) String() string  { return "lock-and-election" }
+
+type innerListener struct{ net.Listener }
+
+func (l innerListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return innerConn{c}, nil
+}
+
+type innerConn struct{ net.Conn }
+
+func (innerConn) RemoteAddr() net.Addr { return innerAddr{} }
 
 // startGateway builds the JSON gateway over the member's connection to
 // itself.

@@ -91,6 +91,7 @@ type Server struct {
 	tlsHTTP     []*http.Server
 	metricsHTTP *http.Server
 	selfConn    *grpc.ClientConn
+	innerConn   *grpc.ClientConn // the lock and election services' own
 	listeners   []net.Listener
 	clientURL   []string
 
@@ -503,8 +504,10 @@ func (s *Server) close() error {
 	if s.grpc != nil {
 		stopGRPC(s.grpc, 2*time.Second)
 	}
-	if s.selfConn != nil {
-		s.selfConn.Close()
+	for _, c := range []*grpc.ClientConn{s.selfConn, s.innerConn} {
+		if c != nil {
+			c.Close()
+		}
 	}
 	for _, hs := range append([]*http.Server{s.http, s.metricsHTTP}, s.tlsHTTP...) {
 		if hs == nil {

@@ -4,16 +4,23 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/testutil"
+	"github.com/cairn-kv/cairn/internal/v3lock"
 	"github.com/cairn-kv/cairn/internal/v3lock/v3electionpb"
 	"github.com/cairn-kv/cairn/internal/v3lock/v3lockpb"
 )
@@ -282,6 +289,81 @@ func TestLockElectionAuth(t *testing.T) {
 	wantStatus(t, "leader outside alice's permissions", err, codes.PermissionDenied, "etcdserver: permission denied")
 	if _, err := lc.Unlock(rootCtx, &v3lockpb.UnlockRequest{Key: held.Key}); err != nil {
 		t.Fatalf("root unlock: %v", err)
+	}
+
+	// The certificate name the lock service passes on for its callers is
+	// taken only from its own connection: sent from the network, directly
+	// or through the JSON gateway (which turns Grpc-Metadata-* headers into
+	// metadata), it names nobody.
+	forged := metadata.AppendToOutgoingContext(ctx, v3lock.CallerCNKey, "root")
+	_, err = lc.Lock(forged, &v3lockpb.LockRequest{Name: []byte("/secret"), Lease: lease.ID})
+	wantStatus(t, "lock with a forged certificate name", err, codes.InvalidArgument, "etcdserver: user name is empty")
+	_, err = pb.NewKVClient(conn).Range(forged, &pb.RangeRequest{Key: []byte("/secret")})
+	wantStatus(t, "range with a forged certificate name", err, codes.InvalidArgument, "etcdserver: user name is empty")
+	req, _ := http.NewRequest(http.MethodPost, m.ClientURL+"/v3/kv/range", strings.NewReader(`{"key": "`+b64("/secret")+`"}`))
+	req.Header.Set("Grpc-Metadata-"+v3lock.CallerCNKey, "root")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK || !strings.Contains(string(body), "user name is empty") {
+		t.Errorf("gateway range with a forged certificate name: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestLockElectionByCertificateCN: a caller known only by its client
+// certificate locks and campaigns as that certificate's user.
+func TestLockElectionByCertificateCN(t *testing.T) {
+	ca := testutil.NewCA(t, "cairn")
+	serverCert, serverKey := ca.Issue("server")
+	rootCert, rootKey := ca.Issue("root")
+	aliceCert, aliceKey := ca.Issue("alice")
+	u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
+		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
+		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
+	})
+	root, err := tlsClient(t, m.Endpoint, ca.ClientTLS(rootCert, rootKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setUpAuth(t, root)
+	alice, err := tlsClient(t, m.Endpoint, ca.ClientTLS(aliceCert, aliceKey))
+	if err != nil && err != rpctypes.ErrPermissionDenied {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	lease, err := root.Grant(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceLock := v3lockpb.NewLockClient(alice.ActiveConnection())
+	_, err = aliceLock.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("/secret"), Lease: int64(lease.ID)})
+	wantStatus(t, "alice locks outside her permissions", err, codes.PermissionDenied, "etcdserver: permission denied")
+	_, err = v3electionpb.NewElectionClient(alice.ActiveConnection()).Leader(ctx, &v3electionpb.LeaderRequest{Name: []byte("/secret")})
+	wantStatus(t, "alice asks for a leader outside her permissions", err, codes.PermissionDenied, "etcdserver: permission denied")
+
+	rootLock := v3lockpb.NewLockClient(root.ActiveConnection())
+	held, err := rootLock.Lock(ctx, &v3lockpb.LockRequest{Name: []byte("/secret"), Lease: int64(lease.ID)})
+	if err != nil {
+		t.Fatalf("root locks by certificate: %v", err)
+	}
+	if got, err := root.Get(ctx, string(held.Key)); err != nil || len(got.Kvs) != 1 {
+		t.Fatalf("the lock key %q: %v %v", held.Key, got, err)
+	}
+	_, err = aliceLock.Unlock(ctx, &v3lockpb.UnlockRequest{Key: held.Key})
+	wantStatus(t, "alice unlocks root's lock", err, codes.PermissionDenied, "etcdserver: permission denied")
+	if _, err := rootLock.Unlock(ctx, &v3lockpb.UnlockRequest{Key: held.Key}); err != nil {
+		t.Fatalf("root unlocks by certificate: %v", err)
+	}
+	rootElection := v3electionpb.NewElectionClient(root.ActiveConnection())
+	if _, err := rootElection.Campaign(ctx, &v3electionpb.CampaignRequest{Name: []byte("/secret/e"), Lease: int64(lease.ID), Value: []byte("v")}); err != nil {
+		t.Fatalf("root campaigns by certificate: %v", err)
+	}
+	if resp, err := rootElection.Leader(ctx, &v3electionpb.LeaderRequest{Name: []byte("/secret/e")}); err != nil || string(resp.Kv.Value) != "v" {
+		t.Fatalf("leader for root: %v %v", resp, err)
 	}
 }
 
