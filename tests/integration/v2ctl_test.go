@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-kv/cairn/internal/ctl"
 	"github.com/cairn-kv/cairn/internal/ctlv2"
@@ -60,7 +61,16 @@ func TestV2CtlCluster(t *testing.T) {
 	mustV2ctl(t, ep(0), "User alice created\n", "user", "add", "alice:alicepw")
 	mustV2ctl(t, ep(1), "User alice updated\n", "user", "grant", "--roles", "app", "alice")
 	mustV2ctl(t, ep(2), "Authentication Enabled\n", "auth", "enable")
-	if code, _, errs := v2ctl(t, ep(0), "get", "/dir/foo"); code == 0 || !strings.Contains(errs, "Insufficient credentials") {
+	// A get without --quorum is served by member 0 from what it applied,
+	// which may be a moment behind member 2's "auth enable".
+	var code int
+	var errs string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if code, _, errs = v2ctl(t, ep(0), "get", "/dir/foo"); code != 0 {
+			break
+		}
+	}
+	if code == 0 || !strings.Contains(errs, "Insufficient credentials") {
 		t.Errorf("anonymous get with auth on: exit %d, stderr %q", code, errs)
 	}
 	mustV2ctl(t, ep(1), "baz\n", "--username", "alice:alicepw", "get", "/dir/foo")
