@@ -198,51 +198,67 @@ func enableWithRootWithoutRole(c *clientv3.Client, ctx context.Context) error {
 	return err
 }
 
+// certAuthMember is a member that authenticates TLS clients by their
+// certificates, with setUpAuth's users, and clients of root and alice that
+// present only their certificates.
+type certAuthMember struct {
+	url                                    url.URL
+	caFile                                 string
+	rootCert, rootKey, aliceCert, aliceKey string
+	root, alice                            *clientv3.Client
+}
+
+func startCertAuthMember(t *testing.T) certAuthMember {
+	t.Helper()
+	ca := testutil.NewCA(t, "cairn")
+	serverCert, serverKey := ca.Issue("server")
+	c := certAuthMember{caFile: ca.CertFile}
+	c.rootCert, c.rootKey = ca.Issue("root")
+	c.aliceCert, c.aliceKey = ca.Issue("alice")
+	c.url = url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
+	m := testutil.StartMember(t, cheapBcrypt, func(cfg *config.Config) {
+		cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{c.url}, []url.URL{c.url}
+		cfg.CertFile, cfg.KeyFile, cfg.TrustedCAFile, cfg.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
+	})
+	var err error
+	if c.root, err = tlsClient(t, m.Endpoint, ca.ClientTLS(c.rootCert, c.rootKey)); err != nil {
+		t.Fatal(err)
+	}
+	setUpAuth(t, c.root)
+	// (alice's probe write is refused: she may write only /app/cfg.)
+	if c.alice, err = tlsClient(t, m.Endpoint, ca.ClientTLS(c.aliceCert, c.aliceKey)); err != rpctypes.ErrPermissionDenied && err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestAuthByCertificateCN authenticates TLS clients by their certificate's
 // common name when they send no token.
 func TestAuthByCertificateCN(t *testing.T) {
-	ca := testutil.NewCA(t, "cairn")
-	serverCert, serverKey := ca.Issue("server")
-	rootCert, rootKey := ca.Issue("root")
-	aliceCert, aliceKey := ca.Issue("alice")
-	port := testutil.FreePort(t)
-	u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
-		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
-		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
-	})
-	root, err := tlsClient(t, m.Endpoint, ca.ClientTLS(rootCert, rootKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	setUpAuth(t, root)
+	c := startCertAuthMember(t)
 	ctx := ctxT(t)
-	if _, err := root.Get(ctx, "/secret"); err != nil {
+	if _, err := c.root.Get(ctx, "/secret"); err != nil {
 		t.Fatalf("root by certificate: %v", err)
 	}
-	alice, err := tlsClient(t, m.Endpoint, ca.ClientTLS(aliceCert, aliceKey))
-	if err != rpctypes.ErrPermissionDenied && err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Get(ctx, "/app/cfg"); err != nil {
+	if _, err := c.alice.Get(ctx, "/app/cfg"); err != nil {
 		t.Fatalf("alice reads her prefix by certificate: %v", err)
 	}
-	if _, err := alice.Get(ctx, "/secret"); err != rpctypes.ErrPermissionDenied {
+	if _, err := c.alice.Get(ctx, "/secret"); err != rpctypes.ErrPermissionDenied {
 		t.Fatalf("alice reads the secret: %v", err)
 	}
 	// etcdctl with a certificate and no --user is its common name too.
 	tlsFlags := func(cert, key string) []string {
-		return []string{"--endpoints=" + u.String(), "--cacert=" + ca.CertFile, "--cert=" + cert, "--key=" + key}
+		return []string{"--endpoints=" + c.url.String(), "--cacert=" + c.caFile, "--cert=" + cert, "--key=" + key}
 	}
-	if code, out, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/app/cfg", "--print-value-only")...); code != 0 || out != "v1\n" {
+	if code, out, errOut := ctlRun("", append(tlsFlags(c.aliceCert, c.aliceKey), "get", "/app/cfg", "--print-value-only")...); code != 0 || out != "v1\n" {
 		t.Errorf("etcdctl as alice by certificate: %d %q %q", code, out, errOut)
 	}
 	// (clientv3's retry warning, which etcdctl prints too, comes first.)
-	if code, _, errOut := ctlRun("", append(tlsFlags(aliceCert, aliceKey), "get", "/secret")...); code != 1 ||
+	if code, _, errOut := ctlRun("", append(tlsFlags(c.aliceCert, c.aliceKey), "get", "/secret")...); code != 1 ||
 		!strings.HasSuffix(errOut, "\nError: etcdserver: permission denied\n") {
 		t.Errorf("etcdctl as alice by certificate, the secret: %d %q", code, errOut)
 	}
-	if code, out, errOut := ctlRun("", append(tlsFlags(rootCert, rootKey), "user", "list")...); code != 0 || out != "alice\nroot\n" {
+	if code, out, errOut := ctlRun("", append(tlsFlags(c.rootCert, c.rootKey), "user", "list")...); code != 0 || out != "alice\nroot\n" {
 		t.Errorf("etcdctl as root by certificate: %d %q %q", code, out, errOut)
 	}
 }

@@ -6,19 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/cairn-kv/cairn/internal/config"
 	"github.com/cairn-kv/cairn/internal/testutil"
 	"github.com/cairn-kv/cairn/internal/v3lock"
 	"github.com/cairn-kv/cairn/internal/v3lock/v3electionpb"
@@ -316,24 +313,8 @@ func TestLockElectionAuth(t *testing.T) {
 // TestLockElectionByCertificateCN: a caller known only by its client
 // certificate locks and campaigns as that certificate's user.
 func TestLockElectionByCertificateCN(t *testing.T) {
-	ca := testutil.NewCA(t, "cairn")
-	serverCert, serverKey := ca.Issue("server")
-	rootCert, rootKey := ca.Issue("root")
-	aliceCert, aliceKey := ca.Issue("alice")
-	u := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))}
-	m := testutil.StartMember(t, cheapBcrypt, func(c *config.Config) {
-		c.ListenClientURLs, c.AdvertiseClientURLs = []url.URL{u}, []url.URL{u}
-		c.CertFile, c.KeyFile, c.TrustedCAFile, c.ClientCertAuth = serverCert, serverKey, ca.CertFile, true
-	})
-	root, err := tlsClient(t, m.Endpoint, ca.ClientTLS(rootCert, rootKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	setUpAuth(t, root)
-	alice, err := tlsClient(t, m.Endpoint, ca.ClientTLS(aliceCert, aliceKey))
-	if err != nil && err != rpctypes.ErrPermissionDenied {
-		t.Fatal(err)
-	}
+	c := startCertAuthMember(t)
+	root, alice := c.root, c.alice
 	ctx := ctxT(t)
 	lease, err := root.Grant(ctx, 60)
 	if err != nil {
