@@ -3,10 +3,12 @@ package metrics
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
@@ -23,6 +25,8 @@ type grpcMetrics struct {
 	// clientRequests is etcd_server_client_requests_total: requests by
 	// kind (unary, stream) and the client's API version.
 	clientRequests *prometheus.CounterVec
+	// unaryByMethod caches each unary method's series (*unarySeries).
+	unaryByMethod sync.Map
 }
 
 func newGRPCMetrics(reg *prometheus.Registry, extensive bool) *grpcMetrics {
@@ -67,25 +71,66 @@ func clientAPIVersion(ctx context.Context) string {
 	return "unknown"
 }
 
+// unarySeries are one unary method's series, looked up once: finding a
+// series by its label values hashes them, and a request touches five.
+type unarySeries struct {
+	started, received, sent prometheus.Counter
+	latency                 prometheus.Observer // nil unless --metrics extensive
+	handled                 sync.Map            // codes.Code -> prometheus.Counter
+	handledVec              *prometheus.CounterVec
+	service, method         string
+}
+
+func (u *unarySeries) handledCounter(code codes.Code) prometheus.Counter {
+	if c, ok := u.handled.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	c := u.handledVec.WithLabelValues("unary", u.service, u.method, code.String())
+	u.handled.Store(code, c)
+	return c
+}
+
+// unary returns the series of the unary method full (gRPC calls the
+// interceptor only for registered methods, so the cache stays small).
+func (g *grpcMetrics) unary(full string) *unarySeries {
+	if u, ok := g.unaryByMethod.Load(full); ok {
+		return u.(*unarySeries)
+	}
+	svc, meth := splitMethod(full)
+	u := &unarySeries{
+		started:    g.started.WithLabelValues("unary", svc, meth),
+		received:   g.received.WithLabelValues("unary", svc, meth),
+		sent:       g.sent.WithLabelValues("unary", svc, meth),
+		handledVec: g.handled,
+		service:    svc,
+		method:     meth,
+	}
+	if g.latency != nil {
+		u.latency = g.latency.WithLabelValues("unary", svc, meth)
+	}
+	actual, _ := g.unaryByMethod.LoadOrStore(full, u)
+	return actual.(*unarySeries)
+}
+
 // UnaryInterceptor counts unary RPCs.
 func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if m == nil {
 			return handler(ctx, req)
 		}
-		svc, meth := splitMethod(info.FullMethod)
 		g := m.grpc
+		u := g.unary(info.FullMethod)
 		g.clientRequests.WithLabelValues("unary", clientAPIVersion(ctx)).Inc()
-		g.started.WithLabelValues("unary", svc, meth).Inc()
-		g.received.WithLabelValues("unary", svc, meth).Inc()
+		u.started.Inc()
+		u.received.Inc()
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		g.handled.WithLabelValues("unary", svc, meth, status.Code(err).String()).Inc()
+		u.handledCounter(status.Code(err)).Inc()
 		if err == nil {
-			g.sent.WithLabelValues("unary", svc, meth).Inc()
+			u.sent.Inc()
 		}
-		if g.latency != nil {
-			g.latency.WithLabelValues("unary", svc, meth).Observe(time.Since(start).Seconds())
+		if u.latency != nil {
+			u.latency.Observe(time.Since(start).Seconds())
 		}
 		return resp, err
 	}
