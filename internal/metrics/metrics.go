@@ -30,6 +30,7 @@ type Metrics struct {
 	backendSnapshot  prometheus.Histogram
 	applyDuration    *prometheus.HistogramVec
 	slowApplies      prometheus.Counter
+	lateHeartbeats   prometheus.Counter
 	slowReadIndexes  prometheus.Counter
 	readIndexFailed  prometheus.Counter
 	healthSuccess    prometheus.Counter
@@ -146,6 +147,7 @@ func New(src Sources) *Metrics {
 	m.slowReadIndexes = c("server", "slow_read_indexes_total", "The total number of pending read indexes not in sync with leader's or timed out read index requests.")
 	m.readIndexFailed = c("server", "read_indexes_failed_total", "The total number of failed read indexes seen.")
 	m.slowApplies = c("server", "slow_apply_total", "The total number of slow apply requests (likely overloaded from slow disk).")
+	m.lateHeartbeats = c("server", "heartbeat_send_failures_total", "The total number of leader heartbeat send failures (likely overloaded from slow disk).")
 	m.peerRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_round_trip_time_seconds",
 		Help: "Round-Trip-Time histogram between peers", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"To"})
 	m.peerSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "etcd", Subsystem: "network", Name: "peer_sent_bytes_total",
@@ -356,6 +358,13 @@ func (m *Metrics) ReadIndexFailed() {
 func (m *Metrics) SlowApply() {
 	if m != nil {
 		m.slowApplies.Inc()
+	}
+}
+
+// LateHeartbeat counts a heartbeat the leader sent late.
+func (m *Metrics) LateHeartbeat() {
+	if m != nil {
+		m.lateHeartbeats.Inc()
 	}
 }
 

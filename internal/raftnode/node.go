@@ -42,6 +42,10 @@ type Config struct {
 	// observes every append, synced or not.
 	OnFsync  func(time.Duration)
 	OnAppend func(time.Duration)
+	// OnLateHeartbeat, when set, counts a heartbeat the leader sent more
+	// than twice the heartbeat interval after the previous one to that
+	// member (etcd's heartbeat send failures).
+	OnLateHeartbeat func()
 	// PreVote runs raft's pre-vote phase before elections.
 	PreVote bool
 	// NoFsync never waits for the log to reach the disk (etcd's
@@ -93,6 +97,8 @@ type Node struct {
 
 	// wakec tells the loop that raft may have something ready.
 	wakec chan struct{}
+	// heartbeats watches the leader's heartbeats for lateness (loop only).
+	heartbeats *heartbeatWatch
 
 	committedC chan Committed
 	readStateC chan raft.ReadState
@@ -140,6 +146,7 @@ func Start(cfg Config, store *LogStore, tr Transport, lg *slog.Logger) (*Node, e
 		tr:             tr,
 		changed:        make(chan struct{}),
 		wakec:          make(chan struct{}, 1),
+		heartbeats:     newHeartbeatWatch(cfg.TickInterval * time.Duration(max(cfg.HeartbeatTicks, 1))),
 		committedC:     make(chan Committed, 64),
 		readStateC:     make(chan raft.ReadState, 64),
 		leaderChangedC: make(chan struct{}, 1),
@@ -582,10 +589,32 @@ func (n *Node) deliverReadState(rs raft.ReadState) {
 	}
 }
 
+// watchHeartbeats warns about, and counts, heartbeats that leave later
+// than twice the heartbeat interval after the previous one.
+func (n *Node) watchHeartbeats(msgs []*raftpb.Message) {
+	now := time.Now()
+	for _, m := range msgs {
+		if m.GetType() != raftpb.MsgHeartbeat {
+			continue
+		}
+		late := n.heartbeats.sent(m.GetTo(), now)
+		if late == 0 {
+			continue
+		}
+		n.lg.Warn("leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk",
+			"to", fmt.Sprintf("%x", m.GetTo()), "heartbeat-interval", n.heartbeats.max/2,
+			"expected-duration", n.heartbeats.max, "exceeded-duration", late)
+		if n.cfg.OnLateHeartbeat != nil {
+			n.cfg.OnLateHeartbeat()
+		}
+	}
+}
+
 func (n *Node) setLeader(lead uint64) {
 	if n.leader.Swap(lead) == lead {
 		return
 	}
+	n.heartbeats.reset()
 	n.lg.Info("raft leader changed", "leader", fmt.Sprintf("%x", lead), "term", n.term.Load())
 	select {
 	case n.leaderChangedC <- struct{}{}:
@@ -597,6 +626,7 @@ func (n *Node) send(msgs []*raftpb.Message) {
 	if len(msgs) == 0 || n.tr == nil {
 		return
 	}
+	n.watchHeartbeats(msgs)
 	n.tr.Send(coalesceAppends(msgs, n.cfg.MaxSizePerMsg))
 }
 

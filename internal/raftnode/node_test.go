@@ -22,6 +22,9 @@ type memNet struct {
 	mu    sync.Mutex
 	nodes map[uint64]*Node
 	down  map[uint64]bool
+	// stall, when set, holds up member stallFrom's next Send for that long.
+	stall     time.Duration
+	stallFrom uint64
 }
 
 type memTransport struct {
@@ -32,6 +35,10 @@ type memTransport struct {
 func (tr memTransport) Send(msgs []*raftpb.Message) {
 	tr.net.mu.Lock()
 	defer tr.net.mu.Unlock()
+	if d := tr.net.stall; d > 0 && tr.from == tr.net.stallFrom {
+		tr.net.stall = 0
+		time.Sleep(d)
+	}
 	if tr.net.down[tr.from] {
 		return
 	}
@@ -45,8 +52,9 @@ func (tr memTransport) Send(msgs []*raftpb.Message) {
 // testMember is one member of a test cluster with the log of what it
 // applied and how many synced appends it made.
 type testMember struct {
-	node   *Node
-	fsyncs atomic.Int64
+	node           *Node
+	fsyncs         atomic.Int64
+	lateHeartbeats atomic.Int64
 
 	mu      sync.Mutex
 	applied []string
@@ -58,8 +66,9 @@ func (m *testMember) appliedData() []string {
 	return append([]string(nil), m.applied...)
 }
 
-// startTestCluster starts n members that reach each other over memory.
-func startTestCluster(t *testing.T, n int) (*memNet, []*testMember) {
+// startTestCluster starts n members that reach each other over memory;
+// tune, when given, adjusts each member's configuration.
+func startTestCluster(t *testing.T, n int, tune ...func(*Config)) (*memNet, []*testMember) {
 	t.Helper()
 	net := &memNet{nodes: map[uint64]*Node{}, down: map[uint64]bool{}}
 	var peers []raft.Peer
@@ -78,7 +87,11 @@ func startTestCluster(t *testing.T, n int) (*memNet, []*testMember) {
 		m := &testMember{}
 		cfg := Config{ID: id, Peers: peers, TickInterval: 10 * time.Millisecond,
 			ElectionTicks: 10, HeartbeatTicks: 1, PreVote: true,
-			OnFsync: func(time.Duration) { m.fsyncs.Add(1) }}
+			OnFsync:         func(time.Duration) { m.fsyncs.Add(1) },
+			OnLateHeartbeat: func() { m.lateHeartbeats.Add(1) }}
+		for _, f := range tune {
+			f(&cfg)
+		}
 		node, err := Start(cfg, ls, memTransport{net: net, from: id}, lg)
 		if err != nil {
 			t.Fatal(err)
@@ -261,5 +274,53 @@ func TestNodeStoppedRefusesRequests(t *testing.T) {
 	}
 	if err := n.ReadIndex(context.Background(), []byte("r")); !errors.Is(err, raft.ErrStopped) {
 		t.Errorf("read index after stop: %v, want %v", err, raft.ErrStopped)
+	}
+}
+
+// TestLeaderCountsLateHeartbeats: a leader whose loop is held up sends its
+// next heartbeats late, and counts them.
+func TestLeaderCountsLateHeartbeats(t *testing.T) {
+	net, members := startTestCluster(t, 3, func(c *Config) {
+		c.TickInterval = 50 * time.Millisecond
+		c.ElectionTicks = 20 // the followers wait out the stall
+	})
+	leader := waitLeader(t, members)
+	time.Sleep(200 * time.Millisecond) // a few heartbeats on time
+	before := leader.lateHeartbeats.Load()
+	net.mu.Lock()
+	net.stall, net.stallFrom = 400*time.Millisecond, leader.node.ID()
+	net.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for leader.lateHeartbeats.Load() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if leader.lateHeartbeats.Load() == before {
+		t.Fatal("no late heartbeat counted after the leader's loop was held up for 400 ms")
+	}
+}
+
+func TestHeartbeatWatch(t *testing.T) {
+	w := newHeartbeatWatch(100 * time.Millisecond)
+	t0 := time.Unix(1000, 0)
+	steps := []struct {
+		to   uint64
+		at   time.Duration
+		late time.Duration
+	}{
+		{2, 0, 0},                      // first heartbeat to 2: never late
+		{3, 10 * time.Millisecond, 0},  // first to 3
+		{2, 100 * time.Millisecond, 0}, // on time
+		{2, 300 * time.Millisecond, 0}, // exactly twice the interval: allowed
+		{2, 550 * time.Millisecond, 50 * time.Millisecond},
+		{3, 560 * time.Millisecond, 350 * time.Millisecond},
+	}
+	for _, s := range steps {
+		if got := w.sent(s.to, t0.Add(s.at)); got != s.late {
+			t.Errorf("heartbeat to %d at %v: late by %v, want %v", s.to, s.at, got, s.late)
+		}
+	}
+	w.reset()
+	if got := w.sent(2, t0.Add(10*time.Second)); got != 0 {
+		t.Errorf("first heartbeat after a reset: late by %v, want 0", got)
 	}
 }

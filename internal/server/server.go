@@ -401,19 +401,20 @@ func (s *Server) startRaft() error {
 		}
 	}
 	node, err := raftnode.Start(raftnode.Config{
-		ID:             s.memberID,
-		Peers:          s.bootPeers,
-		TickInterval:   s.cfg.HeartbeatInterval,
-		ElectionTicks:  ticks,
-		HeartbeatTicks: 1,
-		SnapshotCount:  s.cfg.SnapshotCount,
-		CatchUpEntries: s.cfg.SnapshotCatchUpEntries,
-		Applied:        s.applier.AppliedIndex(),
-		OnFsync:        s.metrics.WALFsync,
-		OnAppend:       s.metrics.WALWrite,
-		PreVote:        s.cfg.PreVote,
-		NoFsync:        s.cfg.UnsafeNoFsync,
-		AdvanceTicks:   s.advanceTicks(ticks),
+		ID:              s.memberID,
+		Peers:           s.bootPeers,
+		TickInterval:    s.cfg.HeartbeatInterval,
+		ElectionTicks:   ticks,
+		HeartbeatTicks:  1,
+		SnapshotCount:   s.cfg.SnapshotCount,
+		CatchUpEntries:  s.cfg.SnapshotCatchUpEntries,
+		Applied:         s.applier.AppliedIndex(),
+		OnFsync:         s.metrics.WALFsync,
+		OnAppend:        s.metrics.WALWrite,
+		OnLateHeartbeat: s.metrics.LateHeartbeat,
+		PreVote:         s.cfg.PreVote,
+		NoFsync:         s.cfg.UnsafeNoFsync,
+		AdvanceTicks:    s.advanceTicks(ticks),
 	}, s.logStore, s.transport, s.lg)
 	if err != nil {
 		return err

@@ -184,7 +184,6 @@ var notExported = map[string]string{
 	"etcd_debugging_store_watch_requests_total":                        "not yet: v2 store counters",
 	"etcd_debugging_store_watchers":                                    "not yet: v2 store counters",
 	"etcd_debugging_store_writes_total":                                "not yet: v2 store counters",
-	"etcd_server_heartbeat_send_failures_total":                        "not yet",
 }
 
 // TestMetricsFamiliesOfEtcd compares the families a member exports with
