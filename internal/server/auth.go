@@ -6,12 +6,12 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 
 	"github.com/cairn-kv/cairn/internal/auth"
 	"github.com/cairn-kv/cairn/internal/lease"
+	"github.com/cairn-kv/cairn/internal/tlsutil"
 	"github.com/cairn-kv/cairn/internal/v3lock"
 )
 
@@ -35,12 +35,8 @@ func (s *Server) authInfo(ctx context.Context) (*auth.AuthInfo, error) {
 			return s.auth.UserFromCommonName(cn)
 		}
 	}
-	if p, ok := peer.FromContext(ctx); ok {
-		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
-			if cn := ti.State.PeerCertificates[0].Subject.CommonName; cn != "" {
-				return s.auth.UserFromCommonName(cn)
-			}
-		}
+	if cn := tlsutil.PeerCommonName(ctx); cn != "" {
+		return s.auth.UserFromCommonName(cn)
 	}
 	return nil, auth.ErrUserEmpty
 }

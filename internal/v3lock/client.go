@@ -8,10 +8,10 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/cairn-kv/cairn/internal/tlsutil"
 )
 
 // forwardedMetadata are the incoming metadata keys passed on to the inner
@@ -23,22 +23,6 @@ var forwardedMetadata = []string{rpctypes.TokenFieldNameGRPC, "authorization", r
 // has no certificate of its own. Register's caller must honour it only on
 // requests that arrive over that connection, never from the network.
 const CallerCNKey = "cairn-caller-cn"
-
-// callerCN is the common name of the verified client certificate the
-// caller of ctx presented, if any.
-func callerCN(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return ""
-	}
-	ti, ok := p.AuthInfo.(credentials.TLSInfo)
-	// The member asks for certificates only with --client-cert-auth, and
-	// then verifies every one before the handshake completes.
-	if !ok || len(ti.State.PeerCertificates) == 0 {
-		return ""
-	}
-	return ti.State.PeerCertificates[0].Subject.CommonName
-}
 
 // selfClient builds a client of the member's services over conn that acts
 // for the caller of ctx. Its own context carries the caller's credentials
@@ -55,7 +39,7 @@ func selfClient(ctx context.Context, conn grpc.ClientConnInterface) (*clientv3.C
 		}
 	}
 	if len(out.Get(rpctypes.TokenFieldNameGRPC)) == 0 && len(out.Get("authorization")) == 0 {
-		if cn := callerCN(ctx); cn != "" {
+		if cn := tlsutil.PeerCommonName(ctx); cn != "" {
 			out.Set(CallerCNKey, cn)
 		}
 	}

@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	"internal/wirebuf":             {},
 	"internal/transport":           {},
 	"internal/httpapi":             {"internal/version"},
-	"internal/v3lock":              {"internal/v3lock/v3electionpb", "internal/v3lock/v3lockpb"},
+	"internal/v3lock":              {"internal/tlsutil", "internal/v3lock/v3electionpb", "internal/v3lock/v3lockpb"},
 	"internal/v3lock/v3electionpb": {},
 	"internal/v3lock/v3lockpb":     {},
 	"internal/server": {
