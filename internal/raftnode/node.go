@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -245,7 +244,9 @@ func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
 	n.mu.Lock()
 	before := n.tracked()
 	cs := n.raw.ApplyConfChange(cc)
-	if before && !n.tracked() && !slicesContain(cs.GetVoters(), cs.GetVotersOutgoing(), n.cfg.ID) {
+	// raft tracks the progress of every voter (incoming and outgoing) and
+	// learner: a member it stopped tracking was removed.
+	if before && !n.tracked() {
 		// Proposals wait from now on, as a removed member's do in raft.Node.
 		n.removed = true
 		n.signalChanged()
@@ -675,8 +676,4 @@ func hasConfChange(ents []*raftpb.Entry) bool {
 		}
 	}
 	return false
-}
-
-func slicesContain(a, b []uint64, id uint64) bool {
-	return slices.Contains(a, id) || slices.Contains(b, id)
 }
