@@ -14,16 +14,18 @@ import (
 // A request's server-side timeout is thus between d and d+slot.
 type sharedDeadlines struct {
 	d, slot time.Duration
+	// expired, if set, is called with each context once it is done.
+	expired func(*deadlineCtx)
 	cur     atomic.Pointer[deadlineCtx]
 	mu      sync.Mutex // held to replace cur
 }
 
-func newSharedDeadlines(d time.Duration) *sharedDeadlines {
-	return &sharedDeadlines{d: d, slot: max(d/50, time.Millisecond)}
+func newSharedDeadlines(d time.Duration, expired func(*deadlineCtx)) *sharedDeadlines {
+	return &sharedDeadlines{d: d, slot: max(d/50, time.Millisecond), expired: expired}
 }
 
 // next returns a context whose deadline is between d and d+slot from now.
-func (s *sharedDeadlines) next() context.Context {
+func (s *sharedDeadlines) next() *deadlineCtx {
 	now := time.Now()
 	if c := s.cur.Load(); c != nil && now.Before(c.handOutUntil) {
 		return c
@@ -33,7 +35,7 @@ func (s *sharedDeadlines) next() context.Context {
 	if c := s.cur.Load(); c != nil && now.Before(c.handOutUntil) {
 		return c
 	}
-	c := newDeadlineCtx(now.Add(s.d+s.slot), now.Add(s.slot))
+	c := newDeadlineCtx(now.Add(s.d+s.slot), now.Add(s.slot), s.expired)
 	s.cur.Store(c)
 	return c
 }
@@ -44,11 +46,19 @@ type deadlineCtx struct {
 	deadline     time.Time
 	handOutUntil time.Time
 	done         chan struct{}
+	// waiting lists the proposals waiting until this deadline; the wait
+	// registry owns it.
+	waiting []uint64
 }
 
-func newDeadlineCtx(deadline, handOutUntil time.Time) *deadlineCtx {
+func newDeadlineCtx(deadline, handOutUntil time.Time, expired func(*deadlineCtx)) *deadlineCtx {
 	c := &deadlineCtx{deadline: deadline, handOutUntil: handOutUntil, done: make(chan struct{})}
-	time.AfterFunc(time.Until(deadline), func() { close(c.done) })
+	time.AfterFunc(time.Until(deadline), func() {
+		close(c.done)
+		if expired != nil {
+			expired(c)
+		}
+	})
 	return c
 }
 

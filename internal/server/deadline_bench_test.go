@@ -22,7 +22,7 @@ func BenchmarkProposalTimeout(b *testing.B) {
 		})
 	})
 	b.Run("shared", func(b *testing.B) {
-		s := newSharedDeadlines(7 * time.Second)
+		s := newSharedDeadlines(7*time.Second, nil)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				request, cancelRequest := context.WithCancel(context.Background())

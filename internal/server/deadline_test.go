@@ -53,10 +53,10 @@ func TestSharedDeadlineEnds(t *testing.T) {
 }
 
 func TestNewSharedDeadlinesSlot(t *testing.T) {
-	if s := newSharedDeadlines(7 * time.Second); s.slot != 140*time.Millisecond {
+	if s := newSharedDeadlines(7*time.Second, nil); s.slot != 140*time.Millisecond {
 		t.Errorf("slot %v for 7s, want 140ms", s.slot)
 	}
-	if s := newSharedDeadlines(10 * time.Millisecond); s.slot != time.Millisecond {
+	if s := newSharedDeadlines(10*time.Millisecond, nil); s.slot != time.Millisecond {
 		t.Errorf("slot %v for 10ms, want the 1ms floor", s.slot)
 	}
 }

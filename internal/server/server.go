@@ -109,10 +109,11 @@ type Server struct {
 // New prepares a member from cfg; it opens nothing until Start.
 func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 	reqTimeout := 5*time.Second + 2*cfg.ElectionTimeout
+	wait := newWaitRegistry()
 	return &Server{
 		cfg:           cfg,
 		lg:            lg,
-		wait:          newWaitRegistry(),
+		wait:          wait,
 		nextRead:      newReadRound(),
 		readKick:      make(chan struct{}, 1),
 		leaderChanged: make(chan struct{}, 1),
@@ -120,7 +121,7 @@ func New(cfg *config.Config, lg *slog.Logger) (*Server, error) {
 		done:          make(chan struct{}),
 		removed:       make(chan struct{}),
 		reqTimeout:    reqTimeout,
-		deadlines:     newSharedDeadlines(reqTimeout),
+		deadlines:     newSharedDeadlines(reqTimeout, wait.expire),
 	}, nil
 }
 
@@ -524,6 +525,7 @@ func (s *Server) close() error {
 	s.checkpointOnStop()
 	s.handOverLeadership()
 	close(s.stopping)
+	s.wait.stop()
 	if s.node != nil {
 		s.node.Stop()
 	}
