@@ -99,6 +99,9 @@ type Sources struct {
 	// Engine, when set, reads the storage engine's statistics (one call
 	// per scrape), exported as cairn_engine_*.
 	Engine func() EngineStats
+	// V2Store, when set, reads the v2 store's operation counts (one call
+	// per scrape), exported as etcd_debugging_store_*.
+	V2Store func() V2StoreCounts
 }
 
 // New creates a member's metrics.
@@ -181,6 +184,9 @@ func New(src Sources) *Metrics {
 	m.registerSources(src)
 	if src.Engine != nil {
 		m.reg.MustRegister(engineCollector(src.Engine))
+	}
+	if src.V2Store != nil {
+		m.reg.MustRegister(&v2StoreCollector{read: src.V2Store})
 	}
 	m.grpc = newGRPCMetrics(m.reg, src.Extensive)
 	m.clientBytes = newClientBytes(m.reg)

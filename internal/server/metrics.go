@@ -53,6 +53,7 @@ func (s *Server) newMetrics() *metrics.Metrics {
 		ClusterVer:   func() string { return s.cluster.Version() },
 		Extensive:    s.cfg.Metrics == "extensive",
 		Engine:       s.engineStats,
+		V2Store:      s.v2StoreCounts,
 	})
 }
 
@@ -116,4 +117,11 @@ func (s *Server) knownPeers() []string {
 		ids = append(ids, membership.IDString(m.ID))
 	}
 	return ids
+}
+
+func (s *Server) v2StoreCounts() metrics.V2StoreCounts {
+	if s.v2 == nil { // scraped before the store opened
+		return metrics.V2StoreCounts{}
+	}
+	return metrics.V2StoreCounts(s.v2.store.Counts())
 }

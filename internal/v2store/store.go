@@ -103,11 +103,10 @@ func (s *Store) Get(p string, recursive, sorted bool) (*Event, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n, err := s.getLocked(p)
+	s.stats.countGet(err, recursive)
 	if err != nil {
-		s.stats.inc(&s.stats.GetFail)
 		return nil, err
 	}
-	s.stats.inc(&s.stats.GetSuccess)
 	e := &Event{Action: ActionGet, EtcdIndex: s.index}
 	e.Node = &NodeExtern{Key: cleanPath(p), Dir: n.dir, ModifiedIndex: n.modified, CreatedIndex: n.created, Expiration: n.expiration()}
 	if n.dir {
@@ -122,6 +121,7 @@ func (s *Store) Get(p string, recursive, sorted bool) (*Event, error) {
 // Watch watches p (and below it, if recursive) from sinceIndex (0: from
 // the next change). An event still in the history is delivered at once.
 func (s *Store) Watch(p string, recursive, stream bool, sinceIndex uint64) (*Watcher, error) {
+	s.stats.inc(&s.stats.WatchRequests)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p = cleanPath(p)
