@@ -201,8 +201,14 @@ func TestNodeProposeWaitsForLeader(t *testing.T) {
 			break
 		}
 	}
-	// Cut the follower off: it loses its leader after an election timeout
-	// and cannot win an election alone.
+	// Once it knows the leader (a follower may hear of it after the leader
+	// itself does), cut it off: it loses its leader after an election
+	// timeout and cannot win an election alone.
+	for deadline := time.Now().Add(5 * time.Second); follower.node.Leader() != leader.node.ID(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the follower never learned the leader")
+		}
+	}
 	net.mu.Lock()
 	net.down[follower.node.ID()] = true
 	net.mu.Unlock()
