@@ -77,8 +77,12 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 	if cacheBytes == 0 {
 		cacheBytes = defaultCacheBytes
 	}
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
 	po := &pebble.Options{
-		FS:                          opts.FS,
+		FS:                          sstBufferFS{fs},
 		CacheSize:                   cacheBytes,
 		MemTableSize:                memTableBytes,
 		MemTableStopWritesThreshold: 4,
