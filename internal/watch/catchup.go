@@ -16,17 +16,12 @@ func (h *Hub) loop(ctx context.Context) {
 	defer close(h.done)
 	catchUp := time.NewTicker(h.cfg.CatchUpInterval)
 	defer catchUp.Stop()
-	progress := time.NewTicker(h.cfg.ProgressInterval)
-	defer progress.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.kick:
 		case <-catchUp.C:
-		case <-progress.C:
-			h.notifyProgress()
-			continue
 		}
 		h.catchUpAll(ctx)
 	}
@@ -119,22 +114,14 @@ func (h *Hub) catchUpFailed(w *watcher, err error) {
 	w.s.end(w, resp)
 }
 
-// notifyProgress sends a progress notification to every synced watcher that
-// asked for them and received no event since the last one.
-func (h *Hub) notifyProgress() {
+// notifyProgress sends a progress notification to every synced watcher of
+// s that asked for them and received no event since the last one.
+func (h *Hub) notifyProgress(s *Stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	visit := func(w *watcher) {
-		if w.progress {
-			w.s.progressTick(w, h.mu.rev)
+	for _, w := range s.progressWatchers() {
+		if w.synced {
+			s.progressTick(w, h.mu.rev)
 		}
-	}
-	for _, set := range h.mu.single {
-		for w := range set {
-			visit(w)
-		}
-	}
-	for w := range h.mu.ranges {
-		visit(w)
 	}
 }

@@ -111,7 +111,7 @@ func New(store Store, cfg Config, lg *slog.Logger) *Hub {
 	return h
 }
 
-// Start runs the catch-up and progress loops until Close.
+// Start runs the catch-up loop until Close.
 func (h *Hub) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -119,7 +119,7 @@ func (h *Hub) Start() {
 	go h.loop(ctx)
 }
 
-// Close stops the loops.
+// Close stops the loop.
 func (h *Hub) Close() {
 	if h.cancel != nil {
 		h.cancel()

@@ -406,3 +406,40 @@ func TestProgressNotify(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressIntervalJitter: each stream's progress interval is the
+// configured one plus up to a tenth more, and streams differ.
+func TestProgressIntervalJitter(t *testing.T) {
+	const interval = time.Second
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		d := jittered(interval)
+		if d < interval || d > interval+interval/10 {
+			t.Fatalf("jittered interval %v outside [%v, %v]", d, interval, interval+interval/10)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("200 streams all got the interval %v", jittered(interval))
+	}
+}
+
+// TestProgressNotifyPerStream: every stream gets its own watchers'
+// notifications, and only those.
+func TestProgressNotifyPerStream(t *testing.T) {
+	st := newMemStore()
+	h := newHub(t, st, Config{ProgressInterval: MinProgressInterval})
+	a, b := h.NewStream(), h.NewStream()
+	defer a.Close()
+	defer b.Close()
+	a.Watch(&pb.WatchCreateRequest{Key: []byte("a"), ProgressNotify: true})
+	b.Watch(&pb.WatchCreateRequest{Key: []byte("b")})
+	b.Watch(&pb.WatchCreateRequest{Key: []byte("b2"), ProgressNotify: true})
+	expect(t, a, "id=0 rev=1 created")
+	expect(t, b, "id=0 rev=1 created", "id=1 rev=1 created")
+	expect(t, a, "id=0 rev=1")
+	expect(t, b, "id=1 rev=1")
+	st.put(h, "a") // 2
+	expect(t, a, "id=0 rev=2 a@2")
+	expect(t, b, "id=1 rev=2")
+}

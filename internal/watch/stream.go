@@ -3,7 +3,9 @@ package watch
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -21,6 +23,11 @@ var (
 type Stream struct {
 	h     *Hub
 	ready chan struct{}
+	// progress paces the stream's progress notifications. Each stream's
+	// interval is the configured one plus up to a tenth more, drawn at
+	// random as etcd does, so that streams opened together (a client
+	// restarting with many watches) do not all get them at once.
+	progress *time.Ticker
 
 	mu struct {
 		sync.Mutex
@@ -35,7 +42,7 @@ type Stream struct {
 
 // NewStream opens a stream.
 func (h *Hub) NewStream() *Stream {
-	s := &Stream{h: h, ready: make(chan struct{}, 1)}
+	s := &Stream{h: h, ready: make(chan struct{}, 1), progress: time.NewTicker(jittered(h.cfg.ProgressInterval))}
 	s.mu.watchers = map[int64]*watcher{}
 	h.streams.Add(1)
 	return s
@@ -198,6 +205,7 @@ func (s *Stream) Close() {
 		h.streams.Add(-1)
 	}
 	s.mu.closed = true
+	s.progress.Stop()
 	for _, w := range s.mu.watchers {
 		h.removeLocked(w)
 		s.dropLocked(w)
@@ -228,10 +236,31 @@ func (s *Stream) Next(ctx context.Context) (*pb.WatchResponse, error) {
 		}
 		select {
 		case <-s.ready:
+		case <-s.progress.C:
+			s.h.notifyProgress(s)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// jittered is interval plus a random part of up to a tenth of it.
+func jittered(interval time.Duration) time.Duration {
+	return interval + rand.N(interval/10+1)
+}
+
+// progressWatchers lists the open watchers that asked for progress
+// notifications.
+func (s *Stream) progressWatchers() []*watcher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ws []*watcher
+	for _, w := range s.mu.watchers {
+		if w.progress && !w.closed {
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
 
 func (s *Stream) next() (*pb.WatchResponse, error) {
