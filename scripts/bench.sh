@@ -357,12 +357,21 @@ fi
 
 USED_PORTS=" "
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Ports are drawn below the kernel's ephemeral range: a port inside it can be
+# taken by an outgoing connection (the load tool's) between the check that
+# it is free and the member binding it.
+PORT_LO=10000 PORT_HI=32768
+if read -r first _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [ "${first:-0}" -ge 11000 ]; then
+	PORT_HI=$first
+else
+	PORT_LO=20000
+fi
 # pick_port sets PORT to a free port not handed out before (no subshell, so
 # that USED_PORTS remembers it).
 pick_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO)))
 		case $USED_PORTS in *" $p "*) continue ;; esac
 		if port_free "$p"; then
 			USED_PORTS="$USED_PORTS$p "
