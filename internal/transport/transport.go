@@ -126,6 +126,18 @@ func (t *Transport) checkForeign(peer uint64, err error) {
 		"peer", fmt.Sprintf("%x", peer), "local-cluster-id", fmt.Sprintf("%x", t.cfg.ClusterID), "error", status.Convert(err).Message())
 }
 
+// Fixed flow-control windows on both ends of a peer connection. With
+// gRPC's default (a small window grown by bandwidth estimation) the
+// receiver of every raft message that follows an answered estimate sends a
+// window update and a ping, which the sender must read and acknowledge:
+// at a light load, two more writes and wake-ups for each message. A stream
+// window of several maximal appends keeps a stream from waiting on window
+// updates.
+const (
+	streamWindowBytes = 8 << 20
+	connWindowBytes   = 32 << 20
+)
+
 // New creates a transport; Serve starts receiving, AddPeer starts sending.
 func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logger) *Transport {
 	if cfg.QueueSize <= 0 {
@@ -138,6 +150,7 @@ func New(cfg Config, h Handler, r Reporter, snaps SnapshotSource, lg *slog.Logge
 	t.mu.peers = map[uint64]*peer{}
 	t.srv = &server{t: t, h: h}
 	t.gs = grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(64<<20),
+		grpc.InitialWindowSize(streamWindowBytes), grpc.InitialConnWindowSize(connWindowBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}))
 	t.gs.RegisterService(&serviceDesc, t.srv)
@@ -358,6 +371,7 @@ func dial(rawURL string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
 	return grpc.NewClient(u.Host,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)),
+		grpc.WithInitialWindowSize(streamWindowBytes), grpc.WithInitialConnWindowSize(connWindowBytes),
 		// A connection that went silent (a peer frozen, or a network that
 		// drops packets) is noticed within seconds and redialed; without
 		// this, writes into a dead TCP connection would never fail.
