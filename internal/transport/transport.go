@@ -20,6 +20,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -375,7 +376,20 @@ func dial(rawURL string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
 		// A connection that went silent (a peer frozen, or a network that
 		// drops packets) is noticed within seconds and redialed; without
 		// this, writes into a dead TCP connection would never fail.
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true}))
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true}),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: redialBackoff}))
+}
+
+// redialBackoff paces the dials to a peer that cannot be reached. gRPC's
+// default backoff grows to two minutes, so a member cut off for a while
+// stayed cut off that long after the network healed; raft needs its peers
+// back within an election timeout or so, and a failed dial to a peer is
+// cheap.
+var redialBackoff = backoff.Config{
+	BaseDelay:  100 * time.Millisecond,
+	Multiplier: 1.6,
+	Jitter:     0.2,
+	MaxDelay:   time.Second,
 }
 
 // FetchClusterInfo asks the members at urls to describe their cluster; a
