@@ -237,7 +237,8 @@ func (p *peer) run() {
 			return
 		}
 		p.setActive(false)
-		p.t.lg.Debug("raft stream to peer broke; reconnecting", "peer", p.id, "error", err)
+		dropped := p.dropQueued()
+		p.t.lg.Debug("raft stream to peer broke; reconnecting", "peer", p.id, "error", err, "dropped", dropped)
 		p.t.reporter.ReportUnreachable(p.id)
 		select {
 		case <-time.After(backoff):
@@ -245,6 +246,25 @@ func (p *peer) run() {
 			return
 		}
 		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// dropQueued discards the messages queued for a peer that cannot be
+// reached and returns how many. Raft recovers from lost messages (it
+// probes a follower and sends again), while a queue kept through an outage
+// would deliver proposals and appends long after they were made: a
+// proposal whose client gave up would take effect once the link is back.
+func (p *peer) dropQueued() int {
+	n := 0
+	for {
+		select {
+		case <-p.msgc:
+			n++
+		default:
+			p.unsent.Add(-int64(n))
+			p.t.sendFailed(p.id, n)
+			return n
+		}
 	}
 }
 
