@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -186,8 +185,8 @@ func (s *countingStream) RecvMsg(m any) error {
 }
 
 // clientBytes counts the payload bytes of gRPC messages exchanged with
-// clients (etcd_network_client_grpc_{sent,received}_bytes_total). It is a
-// gRPC stats handler: gRPC reports the sizes it already knows.
+// clients (etcd_network_client_grpc_{sent,received}_bytes_total); the
+// client server's codec reports them.
 type clientBytes struct {
 	sent, received prometheus.Counter
 }
@@ -203,24 +202,18 @@ func newClientBytes(reg *prometheus.Registry) *clientBytes {
 	return c
 }
 
-func (c *clientBytes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
-func (c *clientBytes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
-	return ctx
-}
-func (c *clientBytes) HandleConn(context.Context, stats.ConnStats) {}
+// Sent counts n bytes sent to a client.
+func (c *clientBytes) Sent(n int) { c.sent.Add(float64(n)) }
 
-func (c *clientBytes) HandleRPC(_ context.Context, s stats.RPCStats) {
-	switch p := s.(type) {
-	case *stats.InPayload:
-		c.received.Add(float64(p.Length))
-	case *stats.OutPayload:
-		c.sent.Add(float64(p.Length))
-	}
-}
+// Received counts n bytes received from a client.
+func (c *clientBytes) Received(n int) { c.received.Add(float64(n)) }
 
-// StatsHandler returns the gRPC stats handler that counts client bytes;
-// nil on nil Metrics.
-func (m *Metrics) StatsHandler() stats.Handler {
+// ClientBytes returns the counter of client message bytes; nil on nil
+// Metrics.
+func (m *Metrics) ClientBytes() interface {
+	Sent(n int)
+	Received(n int)
+} {
 	if m == nil {
 		return nil
 	}

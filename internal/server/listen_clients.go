@@ -39,14 +39,14 @@ func (s *Server) serveClients() error {
 		KeepAliveInterval:    s.cfg.GRPCKeepAliveInterval,
 		KeepAliveTimeout:     s.cfg.GRPCKeepAliveTimeout,
 		ElectionTimeout:      s.cfg.ElectionTimeout,
+		Bytes:                s.metrics.ClientBytes(),
 	}, grpc.ChainUnaryInterceptor(
 		v3rpc.SlowRequestInterceptor(s.lg.With("component", "grpc"), s.cfg.WarningUnaryRequestDuration),
 		s.metrics.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor()),
 		// Reused handler goroutines keep their grown stacks: a fresh
 		// goroutine per request grows its stack again every time.
-		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))),
-		grpc.StatsHandler(s.metrics.StatsHandler()))
+		grpc.NumStreamWorkers(uint32(4*runtime.GOMAXPROCS(0))))
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	if err := s.serveSelf(); err != nil {
 		return err

@@ -49,6 +49,9 @@ type Config struct {
 	// ElectionTimeout paces the leader checks of require-leader streams
 	// (0: 1s).
 	ElectionTimeout time.Duration
+	// Bytes, when set, counts the bytes of the messages exchanged with
+	// clients.
+	Bytes ByteCounter
 }
 
 // serverOptions are the transport options cfg selects.
@@ -98,7 +101,7 @@ func NewServer(be Backend, cfg Config, opts ...grpc.ServerOption) (*grpc.Server,
 		grpc.ChainStreamInterceptor(learnerStreamInterceptor(be), leaderStreamInterceptor(be, cfg.ElectionTimeout)),
 	)
 	opts = append(opts, cfg.serverOptions()...)
-	opts = append(opts, grpc.ForceServerCodecV2(newCodec()), experimental.BufferPool(wirebuf.Pool{}))
+	opts = append(opts, grpc.ForceServerCodecV2(newCodec(cfg.Bytes)), experimental.BufferPool(wirebuf.Pool{}))
 	gs := grpc.NewServer(opts...)
 	pb.RegisterKVServer(gs, NewKVServer(be, be, cfg.MaxTxnOps))
 	pb.RegisterMaintenanceServer(gs, NewMaintenanceServer(be, be))

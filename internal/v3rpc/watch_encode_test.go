@@ -74,7 +74,7 @@ func TestEventEncoderLeavesOtherResponses(t *testing.T) {
 }
 
 func TestCodecSendsEncodedBytes(t *testing.T) {
-	c := newCodec()
+	c := newCodec(nil)
 	resp := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: 4}, WatchId: 2,
 		Events: []*mvccpb.Event{{Type: mvccpb.PUT, Kv: &mvccpb.KeyValue{Key: []byte("a"), Value: []byte("b")}}}}
 	var enc eventEncoder
