@@ -261,11 +261,16 @@ func (p *peer) dropQueued() int {
 		case <-p.msgc:
 			n++
 		default:
-			p.unsent.Add(-int64(n))
-			p.t.sendFailed(p.id, n)
+			p.lost(n)
 			return n
 		}
 	}
+}
+
+// lost accounts for n messages taken off the queue that will not be sent.
+func (p *peer) lost(n int) {
+	p.unsent.Add(-int64(n))
+	p.t.sendFailed(p.id, n)
 }
 
 func (p *peer) stream() error {
@@ -285,17 +290,13 @@ func (p *peer) stream() error {
 	}
 	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
 	if err != nil {
-		p.unsent.Add(-1) // first is lost
-		p.t.sendFailed(p.id, 1)
+		p.lost(1) // first
 		p.t.reporter.ReportUnreachable(p.id)
 		return err
 	}
 	batch := []*raftpb.Message{first}
 	// Whatever is still in batch when the stream ends is lost.
-	defer func() {
-		p.unsent.Add(-int64(len(batch)))
-		p.t.sendFailed(p.id, len(batch))
-	}()
+	defer func() { p.lost(len(batch)) }()
 	for {
 		batch = p.fill(batch)
 		// A fresh buffer per frame: gRPC may still be writing the previous
