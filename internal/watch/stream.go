@@ -23,11 +23,11 @@ var (
 type Stream struct {
 	h     *Hub
 	ready chan struct{}
-	// progress paces the stream's progress notifications. Each stream's
+	// progressTicker paces the stream's progress notifications. Each stream's
 	// interval is the configured one plus up to a tenth more, drawn at
 	// random as etcd does, so that streams opened together (a client
 	// restarting with many watches) do not all get them at once.
-	progress *time.Ticker
+	progressTicker *time.Ticker
 
 	mu struct {
 		sync.Mutex
@@ -42,7 +42,7 @@ type Stream struct {
 
 // NewStream opens a stream.
 func (h *Hub) NewStream() *Stream {
-	s := &Stream{h: h, ready: make(chan struct{}, 1), progress: time.NewTicker(jittered(h.cfg.ProgressInterval))}
+	s := &Stream{h: h, ready: make(chan struct{}, 1), progressTicker: time.NewTicker(jittered(h.cfg.ProgressInterval))}
 	s.mu.watchers = map[int64]*watcher{}
 	h.streams.Add(1)
 	return s
@@ -205,7 +205,7 @@ func (s *Stream) Close() {
 		h.streams.Add(-1)
 	}
 	s.mu.closed = true
-	s.progress.Stop()
+	s.progressTicker.Stop()
 	for _, w := range s.mu.watchers {
 		h.removeLocked(w)
 		s.dropLocked(w)
@@ -236,7 +236,7 @@ func (s *Stream) Next(ctx context.Context) (*pb.WatchResponse, error) {
 		}
 		select {
 		case <-s.ready:
-		case <-s.progress.C:
+		case <-s.progressTicker.C:
 			s.h.notifyProgress(s)
 		case <-ctx.Done():
 			return nil, ctx.Err()
