@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
@@ -13,10 +14,11 @@ import (
 )
 
 // TestLargeRequestsOnCluster sends requests up to the default request limit
-// (1.5 MiB) through a 3-member cluster, many at once, so that client and
-// peer connections run through their flow-control windows; every member
-// must hold every value whole. A request over the limit is refused with
-// etcd's error.
+// (1.5 MiB) through a 3-member cluster, 10 MiB of them at once, more than a
+// peer stream's flow-control window (8 MiB); every member must hold every
+// value whole. A request over the limit is refused with etcd's error. (24
+// concurrent puts once hit the 6s request timeout on a loaded CI machine:
+// the test is about integrity, not speed.)
 func TestLargeRequestsOnCluster(t *testing.T) {
 	c := testutil.StartCluster(t, 3)
 	cli := c.Client(t)
@@ -28,9 +30,11 @@ func TestLargeRequestsOnCluster(t *testing.T) {
 		t.Fatalf("put of %d bytes: %v", len(big), err)
 	}
 	values := map[string][]byte{"big": big}
+	const concurrent = 10
 	var wg sync.WaitGroup
-	errs := make(chan error, 24)
-	for i := range 24 {
+	errs := make(chan error, concurrent)
+	start := time.Now()
+	for i := range concurrent {
 		key, val := fmt.Sprintf("mib/%02d", i), bytes.Repeat([]byte{byte('a' + i)}, 1<<20)
 		values[key] = val
 		wg.Go(func() {
@@ -40,6 +44,7 @@ func TestLargeRequestsOnCluster(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("%d concurrent 1 MiB puts took %v", concurrent, time.Since(start).Round(time.Millisecond))
 	close(errs)
 	for err := range errs {
 		t.Fatalf("concurrent 1 MiB puts: %v", err)
