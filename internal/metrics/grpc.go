@@ -24,6 +24,9 @@ type grpcMetrics struct {
 	// clientRequests is etcd_server_client_requests_total: requests by
 	// kind (unary, stream) and the client's API version.
 	clientRequests *prometheus.CounterVec
+	// unaryByVersion and streamByVersion cache clientRequests' series, one map per
+	// request kind, keyed by the client's API version.
+	unaryByVersion, streamByVersion sync.Map
 	// unaryByMethod caches each unary method's series (*unarySeries).
 	unaryByMethod sync.Map
 }
@@ -68,6 +71,21 @@ func clientAPIVersion(ctx context.Context) string {
 		return v[0]
 	}
 	return "unknown"
+}
+
+// clientRequest counts a request of kind ("unary" or "stream") from a
+// client of API version v. Looking a series up by its label values hashes
+// them; this is on every request's path.
+func (g *grpcMetrics) clientRequest(kind string, v string) {
+	byVersion := &g.unaryByVersion
+	if kind == "stream" {
+		byVersion = &g.streamByVersion
+	}
+	c, ok := byVersion.Load(v)
+	if !ok {
+		c, _ = byVersion.LoadOrStore(v, g.clientRequests.WithLabelValues(kind, v))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // unarySeries are one unary method's series, looked up once: finding a
@@ -119,7 +137,7 @@ func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		g := m.grpc
 		u := g.unary(info.FullMethod)
-		g.clientRequests.WithLabelValues("unary", clientAPIVersion(ctx)).Inc()
+		g.clientRequest("unary", clientAPIVersion(ctx))
 		u.started.Inc()
 		u.received.Inc()
 		start := time.Now()
@@ -150,7 +168,7 @@ func (m *Metrics) StreamInterceptor() grpc.StreamServerInterceptor {
 		}
 		svc, meth := splitMethod(info.FullMethod)
 		g := m.grpc
-		g.clientRequests.WithLabelValues("stream", clientAPIVersion(ss.Context())).Inc()
+		g.clientRequest("stream", clientAPIVersion(ss.Context()))
 		g.started.WithLabelValues(typ, svc, meth).Inc()
 		start := time.Now()
 		err := handler(srv, &countingStream{ServerStream: ss,

@@ -8,6 +8,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -89,3 +90,43 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 		}
 	})
 }
+
+// TestClientRequestsByKindAndVersion checks that each request counts once
+// under its kind and the API version its client sent, however often the
+// same series is reached.
+func TestClientRequestsByKindAndVersion(t *testing.T) {
+	m := New(Sources{})
+	unary := m.UnaryInterceptor()
+	stream := m.StreamInterceptor()
+	put := &grpc.UnaryServerInfo{FullMethod: "/etcdserverpb.KV/Put"}
+	watch := &grpc.StreamServerInfo{FullMethod: "/etcdserverpb.Watch/Watch", IsClientStream: true, IsServerStream: true}
+	v36 := metadata.NewIncomingContext(context.Background(), metadata.Pairs("client-api-version", "3.6"))
+	v35 := metadata.NewIncomingContext(context.Background(), metadata.Pairs("client-api-version", "3.5"))
+	for _, ctx := range []context.Context{v36, v36, v35, context.Background(), v36} {
+		if _, err := unary(ctx, nil, put, okHandler); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ctx := range []context.Context{v36, v35, v35} {
+		if err := stream(nil, fakeStream{ctx: ctx}, watch, func(any, grpc.ServerStream) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[[2]string]float64{
+		{"unary", "3.6"}: 3, {"unary", "3.5"}: 1, {"unary", "unknown"}: 1,
+		{"stream", "3.6"}: 1, {"stream", "3.5"}: 2, {"stream", "unknown"}: 0,
+	}
+	for labels, n := range want {
+		if got := counterValue(m.grpc.clientRequests.WithLabelValues(labels[0], labels[1])); got != n {
+			t.Errorf("client requests %v = %v, want %v", labels, got, n)
+		}
+	}
+}
+
+// fakeStream is a server stream that only has a context.
+type fakeStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s fakeStream) Context() context.Context { return s.ctx }
