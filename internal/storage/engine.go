@@ -86,14 +86,18 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 		CacheSize:                   cacheBytes,
 		MemTableSize:                memTableBytes,
 		MemTableStopWritesThreshold: 4,
-		L0CompactionThreshold:       2,
-		L0StopWritesThreshold:       1000,
-		LBaseMaxBytes:               64 << 20,
-		MaxOpenFiles:                1000,
-		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      pebbleLogger{lg},
-		WALDir:                      opts.WALDir,
-		Comparer:                    chooseComparer(dir, opts.FS),
+		// Pebble's default. At 2, L0 tables were compacted sooner and more
+		// often: 3% more member CPU under 10-put txns (seven alternating
+		// pairs), and puts, gets and ranges after a write load were no
+		// faster.
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 1000,
+		LBaseMaxBytes:         64 << 20,
+		MaxOpenFiles:          1000,
+		FormatMajorVersion:    pebble.FormatNewest,
+		Logger:                pebbleLogger{lg},
+		WALDir:                opts.WALDir,
+		Comparer:              chooseComparer(dir, opts.FS),
 	}
 	bloomFilters(po)
 	po.EnsureDefaults()
