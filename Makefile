@@ -1,5 +1,6 @@
 # Robustness: the fault-injection suite of tests/robustness at length (go test
-# runs it short), including the scenarios quarantined for a known server bug.
+# runs it short), including any scenario quarantined for a known server bug
+# (scenario.knownIssue; none is at present).
 # ROBUSTNESS_DURATION is the workload time per scenario; ROBUSTNESS_SEED=<n>
 # repeats a run's workload and fault choices.
 ROBUSTNESS_DURATION ?= 60s
