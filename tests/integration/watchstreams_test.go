@@ -18,9 +18,10 @@ import (
 )
 
 // TestManyWatchStreamsDoNotStarveRequests opens hundreds of watch streams
-// on one connection, as an API server with many watch caches does, and
-// checks that puts are still served promptly and that every stream sees
-// every put.
+// on one connection, as an API server with many watch caches does, far more
+// than the member's gRPC stream workers (a stream holds one for its life),
+// and checks that puts are still served promptly and that every stream
+// sees every put.
 func TestManyWatchStreamsDoNotStarveRequests(t *testing.T) {
 	m := testutil.StartMember(t)
 	cli := m.Client(t)
