@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/grpclog"
 
 	"github.com/cairn-kv/cairn/internal/config"
+	"github.com/cairn-kv/cairn/internal/gcfloor"
 	"github.com/cairn-kv/cairn/internal/logging"
 	"github.com/cairn-kv/cairn/internal/server"
 	"github.com/cairn-kv/cairn/internal/version"
@@ -33,6 +34,20 @@ import (
 
 func main() {
 	os.Exit(run(os.Args, os.Environ(), os.Stdout, os.Stderr))
+}
+
+// heapFloor is the Go heap size below which the member does not collect
+// garbage (see package gcfloor). 64 MiB takes a 256-client put load from
+// ten collections a second to about three; a higher floor saved no more.
+const heapFloor = 64 << 20
+
+func startHeapFloor(lg *slog.Logger) (stop func()) {
+	if gcfloor.Overridden() {
+		lg.Info("GOGC or GOMEMLIMIT set; the garbage collector runs as they say")
+		return func() {}
+	}
+	lg.Info("garbage collector heap floor", "bytes", heapFloor)
+	return gcfloor.Start(heapFloor)
 }
 
 // run is main with its inputs and outputs passed in; it returns the exit
@@ -66,6 +81,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		lg.LogAttrs(context.Background(), slog.LevelWarn, w.Msg, w.Attrs...)
 	}
+	defer startHeapFloor(lg)()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
