@@ -37,8 +37,9 @@ func main() {
 }
 
 // heapFloor is the Go heap size below which the member does not collect
-// garbage (see package gcfloor). 64 MiB takes a 256-client put load from
-// ten collections a second to about three; a higher floor saved no more.
+// garbage (see package gcfloor). With 64 MiB, 100,000 puts from 256 clients
+// take 18 collections instead of 75; GOGC=400 (a goal near 100 MiB) saved
+// no more CPU than GOGC=200 (near 60 MiB).
 const heapFloor = 64 << 20
 
 func startHeapFloor(lg *slog.Logger) (stop func()) {
