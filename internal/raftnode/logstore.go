@@ -192,7 +192,7 @@ func (ls *LogStore) Entries(lo, hi, maxSize uint64) ([]*raftpb.Entry, error) {
 				return nil, err
 			}
 		}
-		size += uint64(proto.Size(e))
+		size += uint64(entrySize(e))
 		if len(out) > 0 && size > maxSize {
 			break
 		}
@@ -271,10 +271,7 @@ func (ls *LogStore) Append(hs *raftpb.HardState, ents []*raftpb.Entry, sync bool
 		}
 		var buf []byte
 		for _, e := range ents {
-			var err error
-			if buf, err = (proto.MarshalOptions{}).MarshalAppend(buf[:0], e); err != nil {
-				return err
-			}
+			buf = appendEntry(buf[:0], e)
 			if err := b.Set(storage.RaftLogKey(e.GetIndex()), buf, nil); err != nil {
 				return err
 			}
@@ -327,7 +324,7 @@ func (ls *LogStore) cacheAppendLocked(ents []*raftpb.Entry) {
 			ls.mu.cache, ls.mu.cacheBytes = nil, 0
 		case first <= cfirst+uint64(len(ls.mu.cache)):
 			for _, e := range ls.mu.cache[first-cfirst:] {
-				ls.mu.cacheBytes -= proto.Size(e)
+				ls.mu.cacheBytes -= entrySize(e)
 			}
 			ls.mu.cache = ls.mu.cache[:first-cfirst]
 		default:
@@ -336,10 +333,10 @@ func (ls *LogStore) cacheAppendLocked(ents []*raftpb.Entry) {
 	}
 	for _, e := range ents {
 		ls.mu.cache = append(ls.mu.cache, e)
-		ls.mu.cacheBytes += proto.Size(e)
+		ls.mu.cacheBytes += entrySize(e)
 	}
 	for len(ls.mu.cache) > 1 && (len(ls.mu.cache) > cacheMaxEntries || ls.mu.cacheBytes > cacheMaxBytes) {
-		ls.mu.cacheBytes -= proto.Size(ls.mu.cache[0])
+		ls.mu.cacheBytes -= entrySize(ls.mu.cache[0])
 		ls.mu.cache[0] = nil
 		ls.mu.cache = ls.mu.cache[1:]
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/cairn-kv/cairn/internal/storage"
 )
 
-func openTestEngine(t *testing.T, dir string) *storage.Engine {
+func openTestEngine(t testing.TB, dir string) *storage.Engine {
 	t.Helper()
 	eng, err := storage.Open(dir, storage.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
