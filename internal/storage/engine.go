@@ -82,7 +82,7 @@ func Open(dir string, opts Options, lg *slog.Logger) (*Engine, error) {
 		fs = vfs.Default
 	}
 	po := &pebble.Options{
-		FS:                          sstBufferFS{fs},
+		FS:                          sstBufferFS{walFS{fs}},
 		CacheSize:                   cacheBytes,
 		MemTableSize:                memTableBytes,
 		MemTableStopWritesThreshold: 4,
