@@ -19,7 +19,7 @@ const module = "github.com/cairn-kv/cairn/"
 // import. Dependencies point one way (see DESIGN.md); a new package or edge
 // must be added here on purpose.
 var allowed = map[string][]string{
-	"cmd/etcd":                     {"internal/config", "internal/logging", "internal/server", "internal/version"},
+	"cmd/etcd":                     {"internal/config", "internal/gcfloor", "internal/logging", "internal/server", "internal/version"},
 	"cmd/etcdctl":                  {"internal/ctl", "internal/ctlv2"},
 	"cmd/benchmark":                {"internal/bench"},
 	"cmd/etcdutl":                  {"internal/utl"},
@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/config":              {"internal/compactor", "internal/tlsutil"},
 	"internal/compactor":           {},
 	"internal/metrics":             {},
+	"internal/gcfloor":             {},
 	"internal/tlsutil":             {},
 	"internal/auth":                {"internal/storage"},
 	"internal/alarm":               {"internal/storage"},
