@@ -6,8 +6,9 @@
 // member's live heap is small, about 20 MiB under a heavy put load, because
 // keys, values, memtables and the block cache live in the storage engine's
 // own memory outside the Go heap. At 100 percent the member therefore
-// collects after every ~20 MiB of allocation: ten times a second at 17,000
-// puts/s, 5% of its CPU spent on collections that free little.
+// collects after every ~20 MiB of allocation: 75 collections for 100,000
+// puts from 256 clients, about twelve a second. A 64 MiB floor cut that to
+// 18 and the member's CPU per put by about 4%.
 //
 // Start puts a floor under the heap goal: while the live heap is under half
 // the floor, the GC percent is raised so that the next collection starts
