@@ -25,6 +25,9 @@ const (
 	// backoff bounds between reconnection attempts.
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = time.Second
+	// reachableWait is how long a stream to a peer heard from within that
+	// time waits for its connection, instead of failing at once.
+	reachableWait = time.Second
 )
 
 var raftStreamDesc = &grpc.StreamDesc{StreamName: "Raft", ClientStreams: true}
@@ -49,6 +52,12 @@ type peer struct {
 	// unsent counts messages queued or taken for a frame but not yet
 	// handed to gRPC (or lost with a broken stream).
 	unsent atomic.Int64
+	// heardAt is when a raft frame last came from the peer (unix nanos).
+	heardAt atomic.Int64
+	// streaming is set while a raft stream to the peer is open.
+	streaming atomic.Bool
+	// retry cuts short the run loop's wait between stream attempts.
+	retry  chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -56,7 +65,8 @@ type peer struct {
 
 func newPeer(t *Transport, id uint64, urls []string) *peer {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &peer{t: t, id: id, msgc: make(chan *raftpb.Message, t.cfg.QueueSize), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	p := &peer{t: t, id: id, msgc: make(chan *raftpb.Message, t.cfg.QueueSize), retry: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	p.mu.urls = append([]string(nil), urls...)
 	return p
 }
@@ -147,6 +157,37 @@ func (p *peer) setActive(ok bool) {
 		return
 	}
 	p.activeSince.CompareAndSwap(0, time.Now().UnixNano())
+}
+
+// heard records a raft frame from the peer. The peer is reachable, so a
+// connection to it that is waiting out a redial backoff (the peer was down
+// or cut off) dials again now, and the sender stops waiting between
+// attempts. Without this, after a partition heals, this member hears the
+// leader at once but its own connection to the leader may stay backed off
+// for up to a second, failing the proposals it forwards meanwhile: their
+// clients then wait for the request timeout.
+func (p *peer) heard() {
+	p.setActive(true)
+	p.heardAt.Store(time.Now().UnixNano())
+	if p.streaming.Load() {
+		return
+	}
+	p.mu.Lock()
+	conn := p.mu.conn
+	p.mu.Unlock()
+	if conn != nil && conn.GetState() == connectivity.TransientFailure {
+		conn.ResetConnectBackoff()
+	}
+	select {
+	case p.retry <- struct{}{}:
+	default:
+	}
+}
+
+// heardRecently reports whether a raft frame came from the peer within
+// reachableWait.
+func (p *peer) heardRecently() bool {
+	return time.Since(time.Unix(0, p.heardAt.Load())) < reachableWait
 }
 
 // drain waits until the peer's queue is empty, timeout passes or closed is
@@ -242,10 +283,12 @@ func (p *peer) run() {
 		p.t.reporter.ReportUnreachable(p.id)
 		select {
 		case <-time.After(backoff):
+			backoff = min(2*backoff, maxBackoff)
+		case <-p.retry:
+			backoff = minBackoff
 		case <-p.ctx.Done():
 			return
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
@@ -288,12 +331,14 @@ func (p *peer) stream() error {
 	case <-p.ctx.Done():
 		return p.ctx.Err()
 	}
-	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
+	st, err := p.openStream(ctx, cancel, conn)
 	if err != nil {
 		p.lost(1) // first
 		p.t.reporter.ReportUnreachable(p.id)
 		return err
 	}
+	p.streaming.Store(true)
+	defer p.streaming.Store(false)
 	batch := []*raftpb.Message{first}
 	// Whatever is still in batch when the stream ends is lost.
 	defer func() { p.lost(len(batch)) }()
@@ -326,6 +371,24 @@ func (p *peer) stream() error {
 			return p.ctx.Err()
 		}
 	}
+}
+
+// openStream opens a raft stream on conn. A stream to a peer not heard from
+// fails at once while the connection is down, so messages for an
+// unreachable peer are dropped without delay; a peer heard from recently is
+// reachable, and the stream waits up to reachableWait for a connection that
+// is being redialed. cancel ends ctx, the stream's context.
+func (p *peer) openStream(ctx context.Context, cancel context.CancelFunc, conn *grpc.ClientConn) (grpc.ClientStream, error) {
+	if !p.heardRecently() {
+		return conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
+	}
+	timer := time.AfterFunc(reachableWait, cancel)
+	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft", grpc.WaitForReady(true))
+	if !timer.Stop() && err == nil {
+		// The wait ran out just as the stream opened: ctx is cancelled.
+		return nil, context.DeadlineExceeded
+	}
+	return st, err
 }
 
 // fill adds whatever else is already queued to batch, within bounds.

@@ -339,7 +339,7 @@ func (t *Transport) lookup(id uint64) (*peer, bool) {
 func (t *Transport) heardFrom(id uint64) {
 	p, ok := t.lookup(id)
 	if ok {
-		p.setActive(true)
+		p.heard()
 	}
 }
 
