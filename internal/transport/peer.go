@@ -31,6 +31,9 @@ const (
 )
 
 var raftStreamDesc = &grpc.StreamDesc{StreamName: "Raft", ClientStreams: true}
+
+const raftMethod = "/" + serviceName + "/Raft"
+
 var snapshotStreamDesc = &grpc.StreamDesc{StreamName: "Snapshot", ClientStreams: true}
 
 // peer sends to one remote member.
@@ -380,10 +383,10 @@ func (p *peer) stream() error {
 // is being redialed. cancel ends ctx, the stream's context.
 func (p *peer) openStream(ctx context.Context, cancel context.CancelFunc, conn *grpc.ClientConn) (grpc.ClientStream, error) {
 	if !p.heardRecently() {
-		return conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft")
+		return conn.NewStream(ctx, raftStreamDesc, raftMethod)
 	}
 	timer := time.AfterFunc(reachableWait, cancel)
-	st, err := conn.NewStream(ctx, raftStreamDesc, "/"+serviceName+"/Raft", grpc.WaitForReady(true))
+	st, err := conn.NewStream(ctx, raftStreamDesc, raftMethod, grpc.WaitForReady(true))
 	if !timer.Stop() && err == nil {
 		// The wait ran out just as the stream opened: ctx is cancelled.
 		return nil, context.DeadlineExceeded
